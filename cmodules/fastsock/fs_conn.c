@@ -1,0 +1,602 @@
+// _fastsock.Connection: HTTP/1.1 exchanges over one transport connection. The head is parsed
+// in place over the transport's segments; body bytes go from the transport's buffers straight
+// to the caller (readinto, a stream's write, or one final bytes object). The only place that
+// raises Python exceptions.
+#include <stdio.h>
+#include <string.h>
+
+#include "py/mperrno.h"
+#include "py/objexcept.h"
+#include "py/objstr.h"
+#include "py/runtime.h"
+#include "py/stream.h"
+
+#include "fs_conn.h"
+#include "fs_http.h"
+#include "fs_transport.h"
+
+// Connection states, ordered: a state >= STATE_HEAD has a request in flight.
+enum {
+    STATE_CLOSED = 0, // no connection
+    STATE_IDLE,       // connected, ready for a request
+    STATE_HEAD,       // request sent, response head not yet parsed
+    STATE_BODY,       // head parsed, body bytes remain
+    STATE_DONE,       // whole response consumed
+};
+
+typedef struct {
+    mp_obj_base_t base;
+    fs_tp_t tp;
+    fs_head_t head;
+    fs_chunked_t chunk;
+    uint64_t body_left;     // FS_BODY_LENGTH: body bytes not yet handed out
+    uint64_t body_read;     // body bytes handed out so far
+    size_t run_left;        // FS_BODY_CHUNKED: decoded body bytes waiting at the front
+    uint32_t timeout_ms;    // per-wait read/write timeout, 0 = none
+    uint32_t requests;      // requests sent on this connection
+    uint8_t state;
+    uint8_t body_kind;
+    uint8_t keep_alive;
+} fs_conn_obj_t;
+
+fs_stats_t fs_stats;
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_ProtocolError, MP_QSTR_ProtocolError, MP_TYPE_FLAG_NONE,
+    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
+    parent, &mp_type_OSError);
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_LimitError, MP_QSTR_LimitError, MP_TYPE_FLAG_NONE,
+    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
+    parent, &fs_type_ProtocolError);
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_TimeoutError, MP_QSTR_TimeoutError, MP_TYPE_FLAG_NONE,
+    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
+    parent, &mp_type_OSError);
+
+void fs_tp_poll_hook(void) {
+    mp_handle_pending(MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS);
+}
+
+// Raise `type(errno, message)`; the connection is closed first so nothing leaks.
+static MP_NORETURN void conn_raise(fs_conn_obj_t *self, const mp_obj_type_t *type, int err, const char *msg) {
+    if (self != NULL) {
+        fs_tp_close(&self->tp);
+        self->state = STATE_CLOSED;
+    }
+    mp_obj_t args[2] = {MP_OBJ_NEW_SMALL_INT(err), mp_obj_new_str_from_cstr(msg)};
+    nlr_raise(mp_obj_exception_make_new(type, 2, 0, args));
+}
+
+// Raise for a negative transport code (-errno), naming what was being done.
+static MP_NORETURN void conn_raise_tp(fs_conn_obj_t *self, int code, const char *what) {
+    int err = -code;
+    const mp_obj_type_t *type = &mp_type_OSError;
+    const char *why;
+    if (code == FS_TP_ERR_DNS) {
+        err = MP_ENOENT;
+        why = "host name not found";
+    } else if (err == MP_ETIMEDOUT) {
+        type = &fs_type_TimeoutError;
+        why = "timed out";
+    } else if (err == MP_ECONNREFUSED) {
+        why = "connection refused";
+    } else if (err == MP_ECONNRESET) {
+        why = "connection reset by peer";
+    } else if (err == MP_EHOSTUNREACH) {
+        why = "host unreachable";
+    } else {
+        why = "failed";
+    }
+    char msg[96];
+    snprintf(msg, sizeof(msg), "%s %s", what, why);
+    conn_raise(self, type, err, msg);
+}
+
+// Raise for an engine error code: limits get LimitError, the rest ProtocolError.
+static MP_NORETURN void conn_raise_http(fs_conn_obj_t *self, int code) {
+    const mp_obj_type_t *type = &fs_type_ProtocolError;
+    if (code == FS_ERR_HEAD_TOO_LARGE || code == FS_ERR_TOO_MANY_HEADERS || code == FS_ERR_LINE_TOO_LONG
+        || code == FS_ERR_CHUNK_OVERHEAD || code == FS_ERR_TOO_MANY_INTERIM) {
+        type = &fs_type_LimitError;
+    }
+    conn_raise(self, type, MP_EIO, fs_strerror(code));
+}
+
+static void check_open(fs_conn_obj_t *self) {
+    if (self->state == STATE_CLOSED) {
+        mp_raise_OSError(MP_ENOTCONN);
+    }
+}
+
+static uint32_t timeout_to_ms(mp_obj_t t) {
+    if (t == mp_const_none) {
+        return 0;
+    }
+    mp_float_t s = mp_obj_get_float(t);
+    if (s <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be > 0 or None"));
+    }
+    mp_float_t ms = s * 1000;
+    return ms < 1 ? 1 : ms > 0x7fffffff ? 0x7fffffff : (uint32_t)ms;
+}
+
+// Connection(host, port, timeout=None): resolve and connect; timeout in seconds.
+static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 2, 3, false);
+    const char *host = mp_obj_str_get_str(args[0]);
+    mp_int_t port = mp_obj_get_int(args[1]);
+    if (port <= 0 || port > 65535) {
+        mp_raise_ValueError(MP_ERROR_TEXT("port out of range"));
+    }
+    uint32_t timeout_ms = n_args > 2 ? timeout_to_ms(args[2]) : 0;
+    fs_conn_obj_t *self = mp_obj_malloc_with_finaliser(fs_conn_obj_t, type);
+    fs_stats.heap_allocs++;
+    fs_tp_init(&self->tp);
+    self->state = STATE_CLOSED;
+    int r = fs_tp_connect(&self->tp, host, (uint16_t)port, timeout_ms);
+    if (r < 0) {
+        conn_raise_tp(self, r, "connect");
+    }
+    fs_stats.connections++;
+    self->state = STATE_IDLE;
+    self->timeout_ms = timeout_ms;
+    return MP_OBJ_FROM_PTR(self);
+}
+
+// settimeout(seconds or None): timeout for each later wait for data or send space.
+static mp_obj_t conn_settimeout(mp_obj_t self_in, mp_obj_t t) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    self->timeout_ms = timeout_to_ms(t);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(conn_settimeout_obj, conn_settimeout);
+
+// send(data): write the request head or a body piece; all of it or an exception.
+static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    check_open(self);
+    if (self->state == STATE_BODY) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("previous response body not consumed"));
+    }
+    if (self->state != STATE_HEAD) {
+        // First piece of a new request: the connection now has an exchange in flight.
+        fs_stats.requests++;
+        if (self->requests++ > 0) {
+            fs_stats.reused++;
+        }
+        self->state = STATE_HEAD;
+    }
+    mp_buffer_info_t bufinfo;
+    mp_get_buffer_raise(data, &bufinfo, MP_BUFFER_READ);
+    int r = fs_tp_write(&self->tp, bufinfo.buf, bufinfo.len, self->timeout_ms);
+    if (r < 0) {
+        conn_raise_tp(self, r, "send");
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(conn_send_obj, conn_send);
+
+// Wait for more bytes; an error or timeout raises, end of stream returns 0.
+static int conn_fill(fs_conn_obj_t *self, const char *what) {
+    int r = fs_tp_fill(&self->tp, self->timeout_ms);
+    if (r < 0) {
+        conn_raise_tp(self, r, what);
+    }
+    return r;
+}
+
+// Lower-cased header name as a str (interned when it is a known qstr).
+static mp_obj_t lower_name(const char *name, size_t len) {
+    char buf[64];
+    if (len > sizeof(buf)) {
+        return mp_obj_new_str(name, len);
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    return mp_obj_new_str(buf, len);
+}
+
+// Headers as a dict of lower-cased name -> value; repeated fields are joined by ", ".
+static mp_obj_t headers_dict(const fs_hdr_t *hdrs, size_t n) {
+    mp_obj_t dict = mp_obj_new_dict(n);
+    for (size_t i = 0; i < n; i++) {
+        mp_obj_t key = lower_name(hdrs[i].name, hdrs[i].name_len);
+        mp_obj_t val = mp_obj_new_str(hdrs[i].value, hdrs[i].value_len);
+        mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
+        if (e->value != MP_OBJ_NULL) {
+            vstr_t v;
+            size_t old_len;
+            const char *old = mp_obj_str_get_data(e->value, &old_len);
+            vstr_init(&v, old_len + 2 + hdrs[i].value_len);
+            vstr_add_strn(&v, old, old_len);
+            vstr_add_strn(&v, ", ", 2);
+            vstr_add_strn(&v, hdrs[i].value, hdrs[i].value_len);
+            val = mp_obj_new_str_from_vstr(&v);
+        }
+        e->value = val;
+    }
+    return dict;
+}
+
+// getresponse(head_request=False): read and parse the response head. Returns
+// (status, reason, headers, http_minor, content_length or None, chunked).
+static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    check_open(self);
+    if (self->state != STATE_HEAD) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("no request in flight"));
+    }
+    fs_head_init(&self->head, n_args > 1 && mp_obj_is_true(args[1]));
+    fs_hdr_t hdrs[FS_MAX_HEADERS];
+    char scratch[FS_SCRATCH_BYTES];
+    fs_seg_t segs[FS_MAX_SEGMENTS];
+    int consumed;
+    for (;;) {
+        size_t nsegs = fs_tp_segments(&self->tp, segs, FS_MAX_SEGMENTS);
+        consumed = nsegs ? fs_head_parse(&self->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch, sizeof(scratch))
+                         : FS_INCOMPLETE;
+        if (consumed != FS_INCOMPLETE) {
+            break;
+        }
+        if (conn_fill(self, "read") == 0) {
+            if (fs_tp_buffered(&self->tp) == 0) {
+                conn_raise(self, &fs_type_ProtocolError, MP_ECONNRESET,
+                    self->requests > 1 ? "connection closed before the response head (stale keep-alive connection)"
+                                       : "connection closed before the response head");
+            }
+            conn_raise(self, &fs_type_ProtocolError, MP_EIO, "connection closed in the middle of the response head");
+        }
+    }
+    if (consumed < 0) {
+        conn_raise_http(self, consumed);
+    }
+    const fs_head_t *h = &self->head;
+    mp_obj_t result[6] = {
+        MP_OBJ_NEW_SMALL_INT(h->status),
+        mp_obj_new_str(h->reason, h->reason_len),
+        headers_dict(hdrs, h->num_headers),
+        MP_OBJ_NEW_SMALL_INT(h->minor_version),
+        h->body_kind == FS_BODY_LENGTH ? mp_obj_new_int_from_ull(h->content_length) : mp_const_none,
+        mp_obj_new_bool(h->body_kind == FS_BODY_CHUNKED),
+    };
+    // Slices into the segments are dead from here: the head bytes are released.
+    fs_tp_consume(&self->tp, (size_t)consumed);
+    self->body_kind = h->body_kind;
+    self->keep_alive = h->keep_alive;
+    self->body_left = h->content_length;
+    self->body_read = 0;
+    self->run_left = 0;
+    fs_chunked_init(&self->chunk);
+    self->state = STATE_BODY;
+    if (h->body_kind == FS_BODY_NONE || (h->body_kind == FS_BODY_LENGTH && h->content_length == 0)) {
+        self->state = STATE_DONE;
+    }
+    return mp_obj_new_tuple(6, result);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 2, conn_getresponse);
+
+// Body finished: the connection is reusable only if the server allows it.
+static void body_done(fs_conn_obj_t *self) {
+    self->state = STATE_DONE;
+    if (!self->keep_alive) {
+        fs_tp_close(&self->tp);
+    }
+}
+
+static MP_NORETURN void raise_truncated(fs_conn_obj_t *self) {
+    char msg[112];
+    if (self->body_kind == FS_BODY_LENGTH) {
+        snprintf(msg, sizeof(msg), "connection closed after %llu of %llu body bytes",
+            (unsigned long long)self->body_read, (unsigned long long)(self->body_read + self->body_left));
+    } else {
+        snprintf(msg, sizeof(msg), "connection closed before the last chunk (%llu body bytes read)",
+            (unsigned long long)self->body_read);
+    }
+    conn_raise(self, &fs_type_ProtocolError, MP_EIO, msg);
+}
+
+// The next run of body bytes at the front of the transport, waiting for data if needed.
+// Returns its length (0 = body complete) and sets *ptr; consume with body_consume().
+static size_t body_peek(fs_conn_obj_t *self, const uint8_t **ptr) {
+    for (;;) {
+        if (self->state != STATE_BODY) {
+            return 0;
+        }
+        fs_seg_t seg;
+        size_t have = fs_tp_segments(&self->tp, &seg, 1);
+        if (have) {
+            switch (self->body_kind) {
+                case FS_BODY_LENGTH:
+                    *ptr = seg.ptr;
+                    return seg.len < self->body_left ? seg.len : (size_t)self->body_left;
+                case FS_BODY_CLOSE:
+                    *ptr = seg.ptr;
+                    return seg.len;
+                default: {
+                    if (self->run_left) {
+                        *ptr = seg.ptr;
+                        return seg.len < self->run_left ? seg.len : self->run_left;
+                    }
+                    // Step over framing until a run of body bytes or the end.
+                    size_t off, len;
+                    int n = fs_chunked_step(&self->chunk, seg.ptr, seg.len, &off, &len);
+                    if (n < 0) {
+                        conn_raise_http(self, n);
+                    }
+                    fs_tp_consume(&self->tp, off);
+                    self->run_left = len;
+                    if (len == 0 && self->chunk.done) {
+                        // Last chunk and trailers: drop them with the framing before.
+                        fs_tp_consume(&self->tp, (size_t)n - off);
+                        body_done(self);
+                        return 0;
+                    }
+                    if (len || n) {
+                        continue;
+                    }
+                }
+            }
+        }
+        // Nothing usable buffered: wait for more.
+        if (conn_fill(self, "read") == 0) {
+            if (self->body_kind == FS_BODY_CLOSE) {
+                body_done(self);
+                return 0;
+            }
+            raise_truncated(self);
+        }
+    }
+}
+
+static void body_consume(fs_conn_obj_t *self, size_t n) {
+    fs_tp_consume(&self->tp, n);
+    self->body_read += n;
+    if (self->body_kind == FS_BODY_LENGTH) {
+        self->body_left -= n;
+        if (self->body_left == 0) {
+            body_done(self);
+        }
+    } else if (self->body_kind == FS_BODY_CHUNKED) {
+        self->run_left -= n;
+    }
+}
+
+// Large reads with nothing buffered bypass the receive buffer (POSIX): recv() lands in the
+// caller's memory directly.
+#define DIRECT_MIN (2048)
+
+// Copy up to len body bytes into buf; returns bytes (0 = body complete).
+static size_t body_read(fs_conn_obj_t *self, uint8_t *buf, size_t len) {
+    if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH && len >= DIRECT_MIN
+        && fs_tp_buffered(&self->tp) == 0) {
+        size_t want = len < self->body_left ? len : (size_t)self->body_left;
+        int n = fs_tp_recv_into(&self->tp, buf, want, self->timeout_ms);
+        if (n > 0) {
+            self->body_read += (size_t)n;
+            self->body_left -= (size_t)n;
+            if (self->body_left == 0) {
+                body_done(self);
+            }
+            return (size_t)n;
+        }
+        if (n == 0) {
+            raise_truncated(self);
+        }
+        if (n != FS_TP_ERR_UNSUPPORTED) {
+            conn_raise_tp(self, n, "read");
+        }
+    }
+    const uint8_t *p;
+    size_t avail = body_peek(self, &p);
+    if (avail == 0) {
+        return 0;
+    }
+    size_t n = avail < len ? avail : len;
+    memcpy(buf, p, n);
+    fs_stats.bytes_copied += n;
+    body_consume(self, n);
+    return n;
+}
+
+// Stream protocol read: body bytes, 0 at the end of the body.
+static mp_uint_t conn_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    (void)errcode;
+    if (self->state < STATE_BODY) {
+        return 0;
+    }
+    return body_read(self, buf, size);
+}
+
+static mp_uint_t conn_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->state == STATE_CLOSED) {
+        *errcode = MP_ENOTCONN;
+        return MP_STREAM_ERROR;
+    }
+    int r = fs_tp_write(&self->tp, buf, size, self->timeout_ms);
+    if (r < 0) {
+        *errcode = -r;
+        return MP_STREAM_ERROR;
+    }
+    return size;
+}
+
+static mp_uint_t conn_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    switch (request) {
+        case MP_STREAM_CLOSE:
+            fs_tp_close(&self->tp);
+            self->state = STATE_CLOSED;
+            return 0;
+        case MP_STREAM_POLL: {
+            mp_uint_t ret = 0;
+            if (self->state == STATE_CLOSED) {
+                return arg & (MP_STREAM_POLL_RD | MP_STREAM_POLL_WR);
+            }
+            if ((arg & MP_STREAM_POLL_RD) && (self->state == STATE_DONE || fs_tp_readable(&self->tp))) {
+                ret |= MP_STREAM_POLL_RD;
+            }
+            if (arg & MP_STREAM_POLL_WR) {
+                ret |= MP_STREAM_POLL_WR;
+            }
+            return ret;
+        }
+        default:
+            *errcode = MP_EINVAL;
+            return MP_STREAM_ERROR;
+    }
+}
+
+// New bytes object over data the caller filled; the hash is left for first use (a 10 MB
+// body is not hashed just to be returned).
+static mp_obj_t bytes_from_vstr(vstr_t *v) {
+    mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
+    fs_stats.heap_allocs++;
+    o->len = v->len;
+    o->hash = 0;
+    o->data = (const byte *)v->buf;
+    return MP_OBJ_FROM_PTR(o);
+}
+
+// readall(): the rest of the body as one bytes object, allocated once when the length is known.
+static mp_obj_t conn_readall(mp_obj_t self_in) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->state < STATE_BODY) {
+        return mp_const_empty_bytes;
+    }
+    vstr_t v;
+    if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH) {
+        if (self->body_left > (uint64_t)(SIZE_MAX / 2)) {
+            mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("body larger than memory; use save() or readinto()"));
+        }
+        size_t total = (size_t)self->body_left;
+        vstr_init_len(&v, total);
+        fs_stats.heap_allocs++;
+        size_t got = 0;
+        while (got < total) {
+            got += body_read(self, (uint8_t *)v.buf + got, total - got);
+        }
+    } else {
+        // Unknown length: grow geometrically (amortised copies, few allocations).
+        vstr_init(&v, 1024);
+        fs_stats.heap_allocs++;
+        for (;;) {
+            if (v.alloc - v.len < 512) {
+                vstr_hint_size(&v, v.alloc);
+                fs_stats.heap_allocs++;
+            }
+            size_t n = body_read(self, (uint8_t *)v.buf + v.len, v.alloc - v.len - 1);
+            if (n == 0) {
+                break;
+            }
+            v.len += n;
+        }
+    }
+    // Trim to size with a terminating NUL, as MicroPython's own bytes objects have.
+    v.buf = m_renew(char, v.buf, v.alloc, v.len + 1);
+    v.alloc = v.len + 1;
+    v.buf[v.len] = '\0';
+    return bytes_from_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(conn_readall_obj, conn_readall);
+
+// save(stream, progress=None, piece=4096): write the rest of the body to a stream straight
+// from the transport's buffers; progress(done, total) after each piece. Returns bytes written.
+static mp_obj_t conn_save(size_t n_args, const mp_obj_t *args) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    const mp_stream_p_t *dst = mp_get_stream_raise(args[1], MP_STREAM_OP_WRITE);
+    mp_obj_t progress = n_args > 2 ? args[2] : mp_const_none;
+    mp_int_t piece = n_args > 3 ? mp_obj_get_int(args[3]) : 4096;
+    if (piece <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("piece must be > 0"));
+    }
+    mp_obj_t total = self->body_kind == FS_BODY_LENGTH ? mp_obj_new_int_from_ull(self->body_read + self->body_left)
+                                                       : mp_const_none;
+    uint64_t written = 0;
+    uint64_t next_report = (uint64_t)piece;
+    for (;;) {
+        const uint8_t *p;
+        size_t n = self->state >= STATE_BODY ? body_peek(self, &p) : 0;
+        if (n == 0) {
+            break;
+        }
+        if (n > (size_t)piece) {
+            n = (size_t)piece;
+        }
+        int err;
+        mp_uint_t w = dst->write(args[1], p, n, &err);
+        if (w == MP_STREAM_ERROR) {
+            mp_raise_OSError(err);
+        }
+        body_consume(self, w);
+        written += w;
+        if (progress != mp_const_none && written >= next_report) {
+            next_report = written + (uint64_t)piece;
+            mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
+        }
+    }
+    if (progress != mp_const_none) {
+        mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
+    }
+    return mp_obj_new_int_from_ull(written);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_save_obj, 2, 4, conn_save);
+
+// drain(limit): read and drop up to limit remaining body bytes so the connection can be
+// reused; returns True if the body is complete.
+static mp_obj_t conn_drain(mp_obj_t self_in, mp_obj_t limit_in) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_int_t limit = mp_obj_get_int(limit_in);
+    while (self->state == STATE_BODY && limit > 0) {
+        const uint8_t *p;
+        size_t n = body_peek(self, &p);
+        if (n == 0) {
+            break;
+        }
+        if (n > (size_t)limit) {
+            n = (size_t)limit;
+        }
+        body_consume(self, n);
+        limit -= (mp_int_t)n;
+    }
+    return mp_obj_new_bool(self->state == STATE_DONE);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(conn_drain_obj, conn_drain);
+
+// reusable(): True when the last response is complete and the connection may carry another.
+static mp_obj_t conn_reusable(mp_obj_t self_in) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    return mp_obj_new_bool((self->state == STATE_IDLE || self->state == STATE_DONE) && fs_tp_is_open(&self->tp)
+        && fs_tp_buffered(&self->tp) == 0 && (self->state == STATE_IDLE || self->keep_alive));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(conn_reusable_obj, conn_reusable);
+
+static const mp_rom_map_elem_t conn_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_send), MP_ROM_PTR(&conn_send_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getresponse), MP_ROM_PTR(&conn_getresponse_obj) },
+    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readall), MP_ROM_PTR(&conn_readall_obj) },
+    { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_save), MP_ROM_PTR(&conn_save_obj) },
+    { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&conn_drain_obj) },
+    { MP_ROM_QSTR(MP_QSTR_reusable), MP_ROM_PTR(&conn_reusable_obj) },
+    { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&conn_settimeout_obj) },
+    { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mp_stream_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
+    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&mp_stream___exit___obj) },
+};
+static MP_DEFINE_CONST_DICT(conn_locals_dict, conn_locals_table);
+
+static const mp_stream_p_t conn_stream_p = {
+    .read = conn_stream_read,
+    .write = conn_stream_write,
+    .ioctl = conn_stream_ioctl,
+};
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_conn_type, MP_QSTR_Connection, MP_TYPE_FLAG_NONE,
+    make_new, conn_make_new, protocol, &conn_stream_p, locals_dict, &conn_locals_dict);

@@ -1,0 +1,26 @@
+// fastsock connection object (_fastsock.Connection): one TCP connection carrying
+// HTTP/1.1 exchanges, with the response body exposed through MicroPython's stream protocol.
+#ifndef FS_CONN_H
+#define FS_CONN_H
+
+#include "py/obj.h"
+
+extern const mp_obj_type_t fs_conn_type;
+
+// Counters behind fastsock.stats(); the transport keeps its own in fs_tp_stats.
+typedef struct {
+    uint32_t requests;          // requests sent
+    uint32_t connections;       // connections opened
+    uint32_t reused;            // requests sent on an already used connection
+    uint64_t bytes_copied;      // body/head bytes copied by fastsock after the transport
+    uint32_t heap_allocs;       // GC allocations made by fastsock's C code
+} fs_stats_t;
+
+extern fs_stats_t fs_stats;
+
+// Exceptions (all OSError subclasses; the message says what happened).
+extern const mp_obj_type_t fs_type_ProtocolError;
+extern const mp_obj_type_t fs_type_LimitError;
+extern const mp_obj_type_t fs_type_TimeoutError;
+
+#endif // FS_CONN_H

@@ -1,0 +1,1 @@
+// qstrs specific to the fastsock host port (most are collected automatically)

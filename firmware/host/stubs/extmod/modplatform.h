@@ -1,0 +1,1 @@
+// Empty stand-in: py/modsys.c includes it; the host port has no platform module.

@@ -1,0 +1,95 @@
+"""Shared fixtures: the host interpreters, a local nginx with sample files, and a helper
+that runs MicroPython code and returns its output."""
+
+import hashlib
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from localserver import Nginx, make_sample_files  # noqa: E402
+
+# The three host builds `make host` produces; each is a contract path.
+FLAVOURS = {
+    "host": ROOT / "build" / "host" / "micropython",
+    "host32": ROOT / "build" / "host32" / "micropython",
+    "host-asan": ROOT / "build" / "host-asan" / "micropython",
+}
+
+SIZES = {
+    "0.bin": 0,
+    "1.bin": 1,
+    "1k.bin": 1024,
+    "100k.bin": 100 * 1024,
+    "1m.bin": 1 << 20,
+    "5m.bin": 5 << 20,
+}
+
+
+def interpreter(flavour):
+    path = FLAVOURS[flavour]
+    if not path.exists():
+        pytest.fail("%s missing: run `make host` first (or `make test`, which builds it)" % path)
+    return path
+
+
+class MicroPython:
+    """Runs code in one host interpreter; output is stdout, failures raise with stderr."""
+
+    def __init__(self, flavour):
+        self.flavour = flavour
+        self.path = interpreter(flavour)
+
+    def run(self, code, tmp_path, timeout=60, heapsize=None, expect_fail=False, env=None):
+        script = tmp_path / ("t_%d.py" % abs(hash(code)))
+        script.write_text(textwrap.dedent(code))
+        cmd = [str(self.path)]
+        if heapsize:
+            cmd += ["-X", "heapsize=%s" % heapsize]
+        cmd.append(str(script))
+        full_env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+        full_env.update(env or {})
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+        if expect_fail:
+            assert p.returncode != 0, "expected failure, got output:\n" + p.stdout
+            return p
+        assert p.returncode == 0, "micropython (%s) failed:\nstdout:\n%s\nstderr:\n%s" % (
+            self.flavour, p.stdout, p.stderr)
+        assert "runtime error" not in p.stderr and "Sanitizer" not in p.stderr, p.stderr
+        return p.stdout
+
+
+@pytest.fixture(params=list(FLAVOURS))
+def mp(request):
+    """Each test using this runs once per host build."""
+    return MicroPython(request.param)
+
+
+@pytest.fixture
+def mp64():
+    """Only the native build (for cases where the flavour does not matter)."""
+    return MicroPython("host")
+
+
+@pytest.fixture(scope="session")
+def www(tmp_path_factory):
+    root = tmp_path_factory.mktemp("www")
+    make_sample_files(root, SIZES)
+    return root
+
+
+@pytest.fixture(scope="session")
+def nginx(www):
+    with Nginx(www) as srv:
+        yield srv
+
+
+def sha256_file(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()

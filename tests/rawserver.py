@@ -1,0 +1,113 @@
+"""A tiny scripted TCP server for responses nginx will not send (close-delimited bodies,
+garbage, truncation, resets, trickles). Each accepted connection runs `handler(conn)` in a
+thread; the server stops and joins its threads on exit."""
+
+import socket
+import struct
+import threading
+import time
+
+
+class RawServer:
+    def __init__(self, handler, host="127.0.0.1"):
+        self.handler = handler
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.host = host
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._threads = []
+        self._accepter = threading.Thread(target=self._accept, daemon=True)
+
+    def url(self, path="/"):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "http://%s:%d%s" % (host, self.port, path)
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, conn):
+        conn.settimeout(30)
+        try:
+            self.handler(conn, self._stop)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self):
+        self._accepter.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._accepter.join(5)
+        for t in self._threads:
+            t.join(5)
+        self.sock.close()
+
+
+def read_request(conn, limit=65536):
+    """Read one request head (and no body); returns it, or b'' if the peer closed."""
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < limit:
+        d = conn.recv(4096)
+        if not d:
+            return data
+        data += d
+    return data
+
+
+def canned(response, close=True):
+    """Handler: answer every request on the connection with `response` (bytes)."""
+
+    def handler(conn, stop):
+        while read_request(conn):
+            conn.sendall(response)
+            if close:
+                return
+
+    return handler
+
+
+def reset(conn):
+    """Close with RST instead of FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def trickle(data, interval):
+    """Handler: send data one byte at a time, `interval` seconds apart."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        for b in data:
+            if stop.wait(interval):
+                return
+            conn.sendall(bytes([b]))
+
+    return handler
+
+
+def stall(conn, stop):
+    """Handler: read the request, then say nothing until the server stops."""
+    read_request(conn)
+    stop.wait(60)
+
+
+def sleep_until(stop, seconds):
+    end = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < end:
+        time.sleep(0.05)
