@@ -1,0 +1,84 @@
+"""fastsock's C cross-compiles for Xtensa (ILP32) warning-free, and fits its code budget.
+
+Needs Debian's gcc-xtensa-lx106, binutils-xtensa-lx106 and picolibc-xtensa-lx106-elf.
+Binding files also need the host build's generated headers (`make host`, build/host/genhdr).
+"""
+
+import json
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CODESIZE = ROOT / "scripts" / "codesize"
+MODULE = ROOT / "cmodules" / "fastsock"
+CC = "xtensa-lx106-elf-gcc"
+TEXT_BUDGET = 16 * 1024
+
+
+@pytest.fixture(scope="module", autouse=True)
+def toolchain():
+    missing = [t for t in (CC, "xtensa-lx106-elf-size") if shutil.which(t) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found: "
+                    "apt-get install -y gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf")
+
+
+def codesize(*args):
+    return subprocess.run([sys.executable, str(CODESIZE), *args], capture_output=True, text=True, timeout=300)
+
+
+def engine_files():
+    return [p for p in sorted(MODULE.glob("*.c")) if not re.search(r'^\s*#\s*include\s*"py/', p.read_text(), re.M)]
+
+
+def test_target_is_ilp32():
+    macros = subprocess.run([CC, "-dM", "-E", "-x", "c", "-"], input="", capture_output=True, text=True).stdout
+    for name in ("__SIZEOF_POINTER__", "__SIZEOF_LONG__", "__SIZEOF_INT__"):
+        assert re.search(rf"#define {name} 4\b", macros), name
+    assert "#define __XTENSA__ 1" in macros
+
+
+def test_engine_compiles_alone_warning_free():
+    engines = engine_files()
+    assert any(p.name == "fs_http.c" for p in engines), "fs_http.c must include no py/ header"
+    for src in engines:
+        if src.name.endswith("_posix.c"):
+            continue  # host-only transport (POSIX sockets), not part of the ESP32 build
+        r = codesize(str(src))
+        assert r.returncode == 0, r.stderr
+        assert src.name in r.stdout
+
+
+def test_whole_module_compiles_and_fits_text_budget():
+    if not (ROOT / "build" / "host" / "genhdr" / "qstrdefs.generated.h").is_file():
+        pytest.fail("build/host/genhdr missing: the binding files need the host build's generated "
+                    "qstr headers; run `make host` first")
+    r = codesize("--json", "--max-text", str(TEXT_BUDGET))
+    assert r.returncode in (0, 1), r.stderr
+    report = json.loads(r.stdout) if r.stdout.strip() else None
+    assert report is not None, r.stderr
+    files = {row["file"] for row in report["files"]}
+    expected = {p.name for p in MODULE.glob("*.c") if not p.name.endswith("_posix.c")}
+    assert files == expected
+    assert report["total"]["text"] <= TEXT_BUDGET, f"fastsock .text {report['total']['text']} > {TEXT_BUDGET}"
+    assert r.returncode == 0
+
+
+def test_codesize_prints_table():
+    r = codesize(str(MODULE / "fs_http.c"))
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^fs_http\.c\s+engine\s+\d+\s+\d+\s+\d+\s+\d+$", r.stdout, re.M), r.stdout
+    assert "budget" in r.stdout
+
+
+def test_warnings_are_errors(tmp_path):
+    bad = tmp_path / "warn.c"
+    bad.write_text("int f(int x) { int unused; return x; }\n")
+    r = codesize(str(bad))
+    assert r.returncode == 1
+    assert "does not compile warning-free" in r.stderr and "unused" in r.stderr
