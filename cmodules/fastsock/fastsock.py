@@ -1,35 +1,82 @@
-# fastsock: a fast, lean HTTP/1.1 client for MicroPython. The parsing and the byte moving
-# happen in C (_fastsock); this file only shapes requests and responses.
-# Names follow micropython-lib `requests`, so `import fastsock as requests` works.
+# fastsock: a fast, lean HTTP/1.1 client for MicroPython. Parsing and byte moving happen in
+# C (_fastsock); this file only shapes requests and responses. Names follow micropython-lib
+# `requests`, so `import fastsock as requests` works for common code.
 import _fastsock
 from _fastsock import LimitError, ProtocolError, TimeoutError
 
-__version__ = "0.1.0"
-__all__ = (
-    "get",
-    "request",
-    "Response",
-    "Headers",
-    "ProtocolError",
-    "LimitError",
-    "TimeoutError",
-    "stats",
-)
+__version__ = "0.2.0"
 
 _USER_AGENT = "fastsock/" + __version__
+_REDIRECTS = (301, 302, 303, 307, 308)
+_IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
+_ECONNRESET = 104
+_EPIPE = 32
+# Bytes of an unread body worth reading to keep its connection for the next request.
+_DRAIN_LIMIT = 16384
+
+
+class TooManyRedirects(ProtocolError):
+    pass
+
+
+class HTTPError(OSError):
+    """Raised by Response.raise_for_status() for 4xx and 5xx responses."""
+
+    def __init__(self, msg, response=None):
+        super().__init__(msg)
+        self.response = response
 
 
 def stats():
-    """Counters since start (or reset_stats()): requests, connections, reused,
+    """Counters since start or reset_stats(): requests, connections, reused, open,
     bytes_received, bytes_copied, heap_allocs, peak_buffered."""
     return _fastsock.stats()
 
 
 reset_stats = _fastsock.reset_stats
 
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _b64(data):
+    # Base64 for Basic auth; binascii is not in every build.
+    out = bytearray()
+    for i in range(0, len(data), 3):
+        chunk = data[i : i + 3]
+        n = int.from_bytes(chunk + b"\0" * (3 - len(chunk)), "big")
+        for k in range(4):
+            out.append(_B64[(n >> (18 - 6 * k)) & 63] if k <= len(chunk) else 61)
+    return str(out, "ascii")
+
+
+_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+def quote(s, safe=b""):
+    """Percent-encode s (str or bytes) for a URL query; space becomes %20."""
+    if isinstance(s, str):
+        s = s.encode()
+    out = []
+    for b in s:
+        if b in _SAFE or b in safe:
+            out.append(chr(b))
+        else:
+            out.append("%%%02X" % b)
+    return "".join(out)
+
+
+def urlencode(params):
+    """dict or sequence of pairs -> 'a=1&b=x%20y'; values that are lists repeat the key."""
+    items = params.items() if hasattr(params, "items") else params
+    parts = []
+    for k, v in items:
+        for one in v if isinstance(v, (list, tuple)) else (v,):
+            parts.append(quote(str(k)) + "=" + quote(str(one)))
+    return "&".join(parts)
+
 
 def _parse_url(url):
-    # -> (host, port, target) for http:// URLs; anything else is a clear error.
+    # -> (scheme, host, port, target); anything unsupported is a clear error.
     if not isinstance(url, str):
         raise TypeError("url must be a str")
     i = url.find("://")
@@ -83,14 +130,30 @@ def _parse_url(url):
     for c in target:
         if c in " \r\n":
             raise ValueError("invalid character in URL path %r" % url)
-    return host, port, target
+    return scheme, host, port, target
+
+
+def _join_url(base, location):
+    # Resolve a Location header against the URL it came from (RFC 3986, common cases).
+    if "://" in location:
+        return location
+    scheme, host, port, target = _parse_url(base)
+    hostport = ("[%s]" % host if ":" in host else host) + ("" if port == 80 else ":%d" % port)
+    if location.startswith("//"):
+        return scheme + ":" + location
+    if location.startswith("/"):
+        return "%s://%s%s" % (scheme, hostport, location)
+    path = target.split("?")[0]
+    return "%s://%s%s%s" % (scheme, hostport, path[: path.rfind("/") + 1], location)
 
 
 def _timeouts(timeout):
-    # A number applies to connect and to each read; a pair is (connect, read).
+    # A number applies to connect and to each read; or (connect, read[, total]).
     if isinstance(timeout, tuple):
-        return timeout[0], timeout[1]
-    return timeout, timeout
+        if len(timeout) == 2:
+            return timeout[0], timeout[1], None
+        return timeout
+    return timeout, timeout, None
 
 
 class Headers:
@@ -129,15 +192,20 @@ class Headers:
 
 
 class Response:
-    """An HTTP response whose body is read from the connection on demand."""
+    """An HTTP response. The body stays in the connection until read: `content`, `text`,
+    `json()`, `iter_content()`, `readinto()`, `save()` or `raw` (a stream)."""
 
-    def __init__(self, conn, status, reason, headers, url):
+    def __init__(self, session, conn, key, status, reason, headers, url, length):
+        self._session = session
+        self._key = key
         self.raw = conn
         self.status_code = status
         self.reason = reason
-        self.headers = headers
+        self.headers = Headers(headers)
         self.url = url
         self.encoding = "utf-8"
+        self.history = []
+        self._length = length
         self._content = None
 
     def __enter__(self):
@@ -146,23 +214,45 @@ class Response:
     def __exit__(self, *exc):
         self.close()
 
+    def _release(self):
+        # Body fully read: the connection goes back to the session's pool (or is closed).
+        conn = self.raw
+        self.raw = None
+        if conn is not None:
+            if self._session is not None and conn.reusable():
+                self._session._put(self._key, conn)
+            else:
+                conn.close()
+
     def close(self):
-        if self.raw is not None:
-            self.raw.close()
-            self.raw = None
+        """Finish with the response; a small unread rest is drained so the connection is kept."""
+        conn = self.raw
+        if conn is not None:
+            if self._session.pool_size > 0 and self._content is None:
+                try:
+                    conn.drain(_DRAIN_LIMIT)
+                except OSError:
+                    pass
+            self._release()
 
     @property
     def ok(self):
         return self.status_code < 400
 
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            kind = "Client" if self.status_code < 500 else "Server"
+            raise HTTPError("%d %s Error: %s for url %s" % (
+                self.status_code, kind, self.reason, self.url), self)
+
     @property
     def content(self):
-        """The whole body as bytes (read once, allocated once when the length is known)."""
+        """The whole body as bytes (read once; allocated once when the length is known)."""
         if self._content is None:
             if self.raw is None:
-                raise RuntimeError("response is closed and its body was not read")
+                raise RuntimeError("the body was already consumed as a stream")
             self._content = self.raw.readall()
-            self.close()
+            self._release()
         return self._content
 
     @property
@@ -174,47 +264,304 @@ class Response:
 
         return json.loads(self.content)
 
+    def readinto(self, buf):
+        """Read body bytes into buf (one copy, no allocation); returns the count, 0 at the end."""
+        if self.raw is None:
+            return 0
+        n = self.raw.readinto(buf)
+        if not n and self.raw.reusable():
+            self._release()
+        return n
+
+    def iter_content(self, chunk_size=1024, view=False):
+        """Yield the body in pieces of at most chunk_size bytes. With view=True each piece is
+        a memoryview over the receive buffer itself: no copy and no allocation, but valid only
+        until the next piece is requested (copy it with bytes(piece) to keep it)."""
+        if self._content is not None:
+            for i in range(0, len(self._content), chunk_size):
+                yield self._content[i : i + chunk_size]
+            return
+        conn = self.raw
+        while conn is not None:
+            piece = conn.next_run(chunk_size)
+            if piece is None:
+                break
+            yield piece if view else bytes(piece)
+        self._release()
+
+    def save(self, path, progress=None, piece=4096):
+        """Write the body to path (or to any object with write()) in pieces of at most
+        `piece` bytes, straight from the receive buffers; progress(done, total) is called
+        after each piece (total None when unknown). Returns the byte count."""
+        if self._content is not None:
+            data = self._content
+            f = open(path, "wb") if isinstance(path, str) else path
+            try:
+                f.write(data)
+            finally:
+                if f is not path:
+                    f.close()
+            if progress:
+                progress(len(data), len(data))
+            return len(data)
+        if self.raw is None:
+            raise RuntimeError("the body was already consumed")
+        f = open(path, "wb") if isinstance(path, str) else path
+        try:
+            n = self.raw.save(f, progress, piece)
+        finally:
+            if f is not path:
+                f.close()
+        self._release()
+        return n
+
     def __repr__(self):
         return "<Response [%d]>" % self.status_code
 
 
-def request(method, url, headers=None, timeout=None):
-    """Send one request on a new connection and return its Response (body not yet read)."""
-    method = method.upper()
-    host, port, target = _parse_url(url)
-    connect_timeout, read_timeout = _timeouts(timeout)
-    hostport = host if port == 80 else "%s:%d" % (host, port)
-    if ":" in host:
-        hostport = "[%s]" % host if port == 80 else "[%s]:%d" % (host, port)
-    head = {
-        "host": ("Host", hostport),
-        "user-agent": ("User-Agent", _USER_AGENT),
-        "accept-encoding": ("Accept-Encoding", "identity"),
-        "connection": ("Connection", "close"),
-    }
-    if headers:
-        for k, v in headers.items():
-            if "\r" in k or "\n" in k or "\r" in str(v) or "\n" in str(v):
-                raise ValueError("header %r contains a line break" % k)
-            head[k.lower()] = (k, str(v))
-    lines = [method, " ", target, " HTTP/1.1\r\n"]
-    for k, v in head.values():
-        lines.append(k)
-        lines.append(": ")
-        lines.append(v)
+def _encode_body(data, json, headers):
+    # -> body (bytes/str/None or an iterable for chunked upload); sets Content-Type.
+    if json is not None:
+        import json as _json
+
+        headers.setdefault("content-type", ("Content-Type", "application/json"))
+        return _json.dumps(json)
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        headers.setdefault("content-type", ("Content-Type", "application/x-www-form-urlencoded"))
+        return urlencode(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data
+    if isinstance(data, str):
+        return data.encode()
+    if hasattr(data, "readinto") or hasattr(data, "read") or hasattr(data, "__next__") or hasattr(data, "__iter__"):
+        return data
+    raise TypeError("data must be bytes, str, dict, a stream or an iterator")
+
+
+def _send_chunked(conn, body):
+    # Chunked upload from a stream (read(n)) or an iterator of bytes/str pieces.
+    if hasattr(body, "read"):
+        while True:
+            piece = body.read(4096)
+            if not piece:
+                break
+            conn.send("%x\r\n" % len(piece))
+            conn.send(piece)
+            conn.send("\r\n")
+    else:
+        for piece in body:
+            if isinstance(piece, str):
+                piece = piece.encode()
+            if piece:
+                conn.send("%x\r\n" % len(piece))
+                conn.send(piece)
+                conn.send("\r\n")
+    conn.send("0\r\n\r\n")
+
+
+class Session:
+    """Keeps connections alive per host:port (at most pool_size idle ones in all) and
+    default headers, auth and timeout for every request. Use as a context manager."""
+
+    def __init__(self, headers=None, auth=None, timeout=None, pool_size=4, max_redirects=5):
+        self.headers = dict(headers) if headers else {}
+        self.auth = auth
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self.max_redirects = max_redirects
+        self._pool = []  # [(key, conn)], oldest first
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for _, conn in self._pool:
+            conn.close()
+        self._pool = []
+
+    def _get(self, key):
+        pool = self._pool
+        for i in range(len(pool) - 1, -1, -1):
+            if pool[i][0] == key:
+                return pool.pop(i)[1]
+        return None
+
+    def _put(self, key, conn):
+        if self.pool_size <= 0:
+            conn.close()
+            return
+        pool = self._pool
+        pool.append((key, conn))
+        if len(pool) > self.pool_size:
+            pool.pop(0)[1].close()
+
+    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
+                allow_redirects=True, stream=None, auth=None):
+        """Send a request; returns a Response. stream=False reads the body before returning;
+        otherwise it is read on first use (content, iter_content, save, ...)."""
+        method = method.upper()
+        if timeout is None:
+            timeout = self.timeout
+        if auth is None:
+            auth = self.auth
+        hdrs = {}
+        for src in (self.headers, headers):
+            if src:
+                for k, v in src.items():
+                    v = str(v)
+                    if "\r" in k or "\n" in k or "\r" in v or "\n" in v:
+                        raise ValueError("header %r contains a line break" % k)
+                    hdrs[k.lower()] = (k, v)
+        if auth is not None:
+            hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(
+                ("%s:%s" % auth).encode())))
+        body = _encode_body(data, json, hdrs)
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        history = []
+        for _ in range(self.max_redirects + 1):
+            r = self._send(method, url, hdrs, body, timeout)
+            r.history = history
+            if not allow_redirects or r.status_code not in _REDIRECTS or "location" not in r.headers:
+                if stream is False:
+                    r.content
+                return r
+            # Follow: 303 (and 301/302 for non-GET, as browsers do) turn into a body-less GET.
+            location = _join_url(url, r.headers["location"])
+            r.close()
+            history.append(r)
+            if r.status_code == 303 or (r.status_code in (301, 302) and method not in ("GET", "HEAD")):
+                method = "GET" if method != "HEAD" else "HEAD"
+                body = None
+                for k in ("content-type", "content-length", "transfer-encoding"):
+                    hdrs.pop(k, None)
+            elif body is not None and not isinstance(body, (bytes, bytearray, memoryview, str)):
+                raise ProtocolError(5, "cannot repeat a streamed body for a %d redirect" % r.status_code)
+            if _parse_url(location)[1:3] != _parse_url(url)[1:3]:
+                hdrs.pop("authorization", None)
+            url = location
+        raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
+
+    def _send(self, method, url, hdrs, body, timeout):
+        _, host, port, target = _parse_url(url)
+        key = "%s:%d" % (host, port)
+        connect_t, read_t, total_t = _timeouts(timeout)
+        hostport = host if ":" not in host else "[%s]" % host
+        if port != 80:
+            hostport += ":%d" % port
+        lines = ["%s %s HTTP/1.1\r\n" % (method, target)]
+        if "host" not in hdrs:
+            lines.append("Host: %s\r\n" % hostport)
+        if "user-agent" not in hdrs:
+            lines.append("User-Agent: " + _USER_AGENT + "\r\n")
+        if "accept-encoding" not in hdrs:
+            lines.append("Accept-Encoding: identity\r\n")
+        if "connection" not in hdrs:
+            lines.append("Connection: keep-alive\r\n" if self.pool_size > 0 else "Connection: close\r\n")
+        chunked = False
+        if body is not None and "content-length" not in hdrs and "transfer-encoding" not in hdrs:
+            if isinstance(body, (bytes, bytearray, memoryview, str)):
+                lines.append("Content-Length: %d\r\n" % len(body))
+            else:
+                lines.append("Transfer-Encoding: chunked\r\n")
+                chunked = True
+        elif method in ("POST", "PUT", "PATCH") and body is None and "content-length" not in hdrs:
+            lines.append("Content-Length: 0\r\n")
+        for k, v in hdrs.values():
+            lines.append("%s: %s\r\n" % (k, v))
         lines.append("\r\n")
-    lines.append("\r\n")
-    conn = _fastsock.Connection(host, port, connect_timeout)
-    try:
-        conn.settimeout(read_timeout)
-        conn.send("".join(lines))
-        status, reason, hdrs, _minor, _length, _chunked = conn.getresponse(method == "HEAD")
-    except BaseException:
-        conn.close()
-        raise
-    return Response(conn, status, reason, Headers(hdrs), url)
+        head = "".join(lines)
+        replayable = not chunked
+        conn = self._get(key)
+        for attempt in (0, 1):
+            reused = conn is not None
+            if conn is None:
+                conn = _fastsock.Connection(host, port, connect_t)
+            try:
+                conn.settimeout(read_t, total_t)
+                conn.send(head)
+                if chunked:
+                    _send_chunked(conn, body)
+                elif body is not None:
+                    conn.send(body)
+                status, reason, headers, _minor, length, _ch = conn.getresponse(method == "HEAD")
+                break
+            except OSError as e:
+                conn.close()
+                # A kept-alive connection the server dropped meanwhile: retry once, if safe.
+                if (attempt == 0 and reused and replayable and e.errno in (_ECONNRESET, _EPIPE)
+                        and (method in _IDEMPOTENT or body is None)):
+                    conn = None
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                raise
+        r = Response(self, conn, key, status, reason, headers, url, length)
+        if not conn.reusable() or length == 0 or method == "HEAD" or status in (204, 304):
+            # Nothing (more) to read: hand the connection back now.
+            if conn.reusable():
+                r._content = b""
+                r._release()
+        return r
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def head(self, url, **kw):
+        kw.setdefault("allow_redirects", False)
+        return self.request("HEAD", url, **kw)
+
+    def post(self, url, data=None, json=None, **kw):
+        return self.request("POST", url, data=data, json=json, **kw)
+
+    def put(self, url, data=None, **kw):
+        return self.request("PUT", url, data=data, **kw)
+
+    def patch(self, url, data=None, **kw):
+        return self.request("PATCH", url, data=data, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
 
 
-def get(url, headers=None, timeout=None):
-    """GET url; returns a Response. timeout: seconds, or (connect, read)."""
-    return request("GET", url, headers=headers, timeout=timeout)
+class _OneShot(Session):
+    # Module-level functions: one connection per request, closed after it.
+    def __init__(self):
+        super().__init__(pool_size=0)
+
+
+def request(method, url, **kw):
+    """One request on a new connection (closed when the body is read); see Session.request."""
+    return _OneShot().request(method, url, **kw)
+
+
+def get(url, **kw):
+    """GET url; returns a Response. timeout: seconds, (connect, read) or (connect, read, total)."""
+    return _OneShot().request("GET", url, **kw)
+
+
+def head(url, **kw):
+    kw.setdefault("allow_redirects", False)
+    return _OneShot().request("HEAD", url, **kw)
+
+
+def post(url, data=None, json=None, **kw):
+    return _OneShot().request("POST", url, data=data, json=json, **kw)
+
+
+def put(url, data=None, **kw):
+    return _OneShot().request("PUT", url, data=data, **kw)
+
+
+def patch(url, data=None, **kw):
+    return _OneShot().request("PATCH", url, data=data, **kw)
+
+
+def delete(url, **kw):
+    return _OneShot().request("DELETE", url, **kw)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "py/mperrno.h"
+#include "py/mphal.h"
+#include "py/objarray.h"
 #include "py/objexcept.h"
 #include "py/objstr.h"
 #include "py/runtime.h"
@@ -33,10 +35,14 @@ typedef struct {
     uint64_t body_read;     // body bytes handed out so far
     size_t run_left;        // FS_BODY_CHUNKED: decoded body bytes waiting at the front
     uint32_t timeout_ms;    // per-wait read/write timeout, 0 = none
+    mp_uint_t deadline;     // mp_hal_ticks_ms() by which the exchange must end, if has_deadline
+    size_t view_pending;    // bytes lent out through `view`, consumed on the next next_run()
+    mp_obj_array_t *view;   // one memoryview re-pointed at each run (next_run), made once
     uint32_t requests;      // requests sent on this connection
     uint8_t state;
     uint8_t body_kind;
     uint8_t keep_alive;
+    uint8_t has_deadline;
 } fs_conn_obj_t;
 
 fs_stats_t fs_stats;
@@ -53,6 +59,14 @@ MP_DEFINE_CONST_OBJ_TYPE(fs_type_TimeoutError, MP_QSTR_TimeoutError, MP_TYPE_FLA
     make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
     parent, &mp_type_OSError);
 
+// Release the transport once, keeping the count of open connections right.
+static void conn_shutdown(fs_conn_obj_t *self) {
+    if (fs_tp_is_open(&self->tp)) {
+        fs_stats.open--;
+    }
+    fs_tp_close(&self->tp);
+}
+
 void fs_tp_poll_hook(void) {
     mp_handle_pending(MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS);
 }
@@ -60,7 +74,7 @@ void fs_tp_poll_hook(void) {
 // Raise `type(errno, message)`; the connection is closed first so nothing leaks.
 static MP_NORETURN void conn_raise(fs_conn_obj_t *self, const mp_obj_type_t *type, int err, const char *msg) {
     if (self != NULL) {
-        fs_tp_close(&self->tp);
+        conn_shutdown(self);
         self->state = STATE_CLOSED;
     }
     mp_obj_t args[2] = {MP_OBJ_NEW_SMALL_INT(err), mp_obj_new_str_from_cstr(msg)};
@@ -120,6 +134,26 @@ static uint32_t timeout_to_ms(mp_obj_t t) {
     return ms < 1 ? 1 : ms > 0x7fffffff ? 0x7fffffff : (uint32_t)ms;
 }
 
+// Milliseconds the next wait may take: the per-wait timeout, cut by the total deadline.
+static uint32_t wait_ms(fs_conn_obj_t *self) {
+    if (!self->has_deadline) {
+        return self->timeout_ms;
+    }
+    mp_int_t left = (mp_int_t)(self->deadline - mp_hal_ticks_ms());
+    if (left <= 0) {
+        conn_raise(self, &fs_type_TimeoutError, MP_ETIMEDOUT, "total request deadline exceeded");
+    }
+    return (self->timeout_ms && self->timeout_ms < (uint32_t)left) ? self->timeout_ms : (uint32_t)left;
+}
+
+// Raise for a transport failure; a timeout past the total deadline says so.
+static MP_NORETURN void conn_raise_wait(fs_conn_obj_t *self, int code, const char *what) {
+    if (code == -MP_ETIMEDOUT && self->has_deadline && (mp_int_t)(self->deadline - mp_hal_ticks_ms()) <= 0) {
+        conn_raise(self, &fs_type_TimeoutError, MP_ETIMEDOUT, "total request deadline exceeded");
+    }
+    conn_raise_tp(self, code, what);
+}
+
 // Connection(host, port, timeout=None): resolve and connect; timeout in seconds.
 static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 2, 3, false);
@@ -138,18 +172,24 @@ static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
         conn_raise_tp(self, r, "connect");
     }
     fs_stats.connections++;
+    fs_stats.open++;
     self->state = STATE_IDLE;
     self->timeout_ms = timeout_ms;
     return MP_OBJ_FROM_PTR(self);
 }
 
-// settimeout(seconds or None): timeout for each later wait for data or send space.
-static mp_obj_t conn_settimeout(mp_obj_t self_in, mp_obj_t t) {
-    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    self->timeout_ms = timeout_to_ms(t);
+// settimeout(read, total=None): seconds (or None) for each later wait for data or send
+// space, and for the whole exchange from now.
+static mp_obj_t conn_settimeout(size_t n_args, const mp_obj_t *args) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    self->timeout_ms = timeout_to_ms(args[1]);
+    self->has_deadline = n_args > 2 && args[2] != mp_const_none;
+    if (self->has_deadline) {
+        self->deadline = mp_hal_ticks_ms() + timeout_to_ms(args[2]);
+    }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(conn_settimeout_obj, conn_settimeout);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_settimeout_obj, 2, 3, conn_settimeout);
 
 // send(data): write the request head or a body piece; all of it or an exception.
 static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
@@ -168,9 +208,9 @@ static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
     }
     mp_buffer_info_t bufinfo;
     mp_get_buffer_raise(data, &bufinfo, MP_BUFFER_READ);
-    int r = fs_tp_write(&self->tp, bufinfo.buf, bufinfo.len, self->timeout_ms);
+    int r = fs_tp_write(&self->tp, bufinfo.buf, bufinfo.len, wait_ms(self));
     if (r < 0) {
-        conn_raise_tp(self, r, "send");
+        conn_raise_wait(self, r, "send");
     }
     return mp_const_none;
 }
@@ -178,9 +218,9 @@ static MP_DEFINE_CONST_FUN_OBJ_2(conn_send_obj, conn_send);
 
 // Wait for more bytes; an error or timeout raises, end of stream returns 0.
 static int conn_fill(fs_conn_obj_t *self, const char *what) {
-    int r = fs_tp_fill(&self->tp, self->timeout_ms);
+    int r = fs_tp_fill(&self->tp, wait_ms(self));
     if (r < 0) {
-        conn_raise_tp(self, r, what);
+        conn_raise_wait(self, r, what);
     }
     return r;
 }
@@ -218,6 +258,14 @@ static mp_obj_t headers_dict(const fs_hdr_t *hdrs, size_t n) {
         e->value = val;
     }
     return dict;
+}
+
+// Body finished: the connection is reusable only if the server allows it.
+static void body_done(fs_conn_obj_t *self) {
+    self->state = STATE_DONE;
+    if (!self->keep_alive) {
+        conn_shutdown(self);
+    }
 }
 
 // getresponse(head_request=False): read and parse the response head. Returns
@@ -271,19 +319,11 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     fs_chunked_init(&self->chunk);
     self->state = STATE_BODY;
     if (h->body_kind == FS_BODY_NONE || (h->body_kind == FS_BODY_LENGTH && h->content_length == 0)) {
-        self->state = STATE_DONE;
+        body_done(self);
     }
     return mp_obj_new_tuple(6, result);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 2, conn_getresponse);
-
-// Body finished: the connection is reusable only if the server allows it.
-static void body_done(fs_conn_obj_t *self) {
-    self->state = STATE_DONE;
-    if (!self->keep_alive) {
-        fs_tp_close(&self->tp);
-    }
-}
 
 static MP_NORETURN void raise_truncated(fs_conn_obj_t *self) {
     char msg[112];
@@ -297,9 +337,17 @@ static MP_NORETURN void raise_truncated(fs_conn_obj_t *self) {
     conn_raise(self, &fs_type_ProtocolError, MP_EIO, msg);
 }
 
+static void body_consume(fs_conn_obj_t *self, size_t n);
+
 // The next run of body bytes at the front of the transport, waiting for data if needed.
 // Returns its length (0 = body complete) and sets *ptr; consume with body_consume().
 static size_t body_peek(fs_conn_obj_t *self, const uint8_t **ptr) {
+    if (self->view_pending) {
+        // The run lent out by next_run() is done with.
+        size_t n = self->view_pending;
+        self->view_pending = 0;
+        body_consume(self, n);
+    }
     for (;;) {
         if (self->state != STATE_BODY) {
             return 0;
@@ -372,7 +420,7 @@ static size_t body_read(fs_conn_obj_t *self, uint8_t *buf, size_t len) {
     if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH && len >= DIRECT_MIN
         && fs_tp_buffered(&self->tp) == 0) {
         size_t want = len < self->body_left ? len : (size_t)self->body_left;
-        int n = fs_tp_recv_into(&self->tp, buf, want, self->timeout_ms);
+        int n = fs_tp_recv_into(&self->tp, buf, want, wait_ms(self));
         if (n > 0) {
             self->body_read += (size_t)n;
             self->body_left -= (size_t)n;
@@ -385,7 +433,7 @@ static size_t body_read(fs_conn_obj_t *self, uint8_t *buf, size_t len) {
             raise_truncated(self);
         }
         if (n != FS_TP_ERR_UNSUPPORTED) {
-            conn_raise_tp(self, n, "read");
+            conn_raise_wait(self, n, "read");
         }
     }
     const uint8_t *p;
@@ -418,7 +466,7 @@ static mp_uint_t conn_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t 
     }
     int r = fs_tp_write(&self->tp, buf, size, self->timeout_ms);
     if (r < 0) {
-        *errcode = -r;
+        *errcode = r == FS_TP_ERR_DNS ? MP_EIO : -r;
         return MP_STREAM_ERROR;
     }
     return size;
@@ -428,7 +476,7 @@ static mp_uint_t conn_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     switch (request) {
         case MP_STREAM_CLOSE:
-            fs_tp_close(&self->tp);
+            conn_shutdown(self);
             self->state = STATE_CLOSED;
             return 0;
         case MP_STREAM_POLL: {
@@ -566,6 +614,34 @@ static mp_obj_t conn_drain(mp_obj_t self_in, mp_obj_t limit_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(conn_drain_obj, conn_drain);
 
+// next_run(max): a memoryview over the next run of body bytes (at most max) inside the
+// transport's own buffer, or None at the end. Nothing is copied and nothing allocated after
+// the first call: the same memoryview is re-pointed, so it is valid until the next call.
+static mp_obj_t conn_next_run(mp_obj_t self_in, mp_obj_t max_in) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_int_t max = mp_obj_get_int(max_in);
+    if (max <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("chunk size must be > 0"));
+    }
+    const uint8_t *p;
+    size_t n = self->state >= STATE_BODY ? body_peek(self, &p) : 0;
+    if (n == 0) {
+        return mp_const_none;
+    }
+    if (n > (size_t)max) {
+        n = (size_t)max;
+    }
+    if (self->view == NULL) {
+        self->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B', 0, NULL));
+        fs_stats.heap_allocs++;
+    }
+    self->view->items = (void *)p;
+    self->view->len = n;
+    self->view_pending = n;
+    return MP_OBJ_FROM_PTR(self->view);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(conn_next_run_obj, conn_next_run);
+
 // reusable(): True when the last response is complete and the connection may carry another.
 static mp_obj_t conn_reusable(mp_obj_t self_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -583,6 +659,7 @@ static const mp_rom_map_elem_t conn_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_save), MP_ROM_PTR(&conn_save_obj) },
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&conn_drain_obj) },
+    { MP_ROM_QSTR(MP_QSTR_next_run), MP_ROM_PTR(&conn_next_run_obj) },
     { MP_ROM_QSTR(MP_QSTR_reusable), MP_ROM_PTR(&conn_reusable_obj) },
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&conn_settimeout_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },

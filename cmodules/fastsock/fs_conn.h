@@ -14,6 +14,7 @@ typedef struct {
     uint32_t reused;            // requests sent on an already used connection
     uint64_t bytes_copied;      // body/head bytes copied by fastsock after the transport
     uint32_t heap_allocs;       // GC allocations made by fastsock's C code
+    uint32_t open;              // connections open now
 } fs_stats_t;
 
 extern fs_stats_t fs_stats;
