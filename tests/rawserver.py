@@ -111,3 +111,80 @@ def sleep_until(stop, seconds):
     end = time.monotonic() + seconds
     while not stop.is_set() and time.monotonic() < end:
         time.sleep(0.05)
+
+
+def read_full_request(conn, buf=b""):
+    """Read one request (head and a Content-Length or chunked body). Returns
+    (raw_bytes, decoded_body, rest) or (b'', b'', b'') if the peer closed first."""
+    while b"\r\n\r\n" not in buf:
+        d = conn.recv(65536)
+        if not d:
+            return b"", b"", b""
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lower = head.lower()
+    body = b""
+    if b"transfer-encoding: chunked" in lower:
+        raw_body = b""
+        while True:
+            while b"\r\n" not in rest:
+                rest += conn.recv(65536)
+            line, _, rest = rest.partition(b"\r\n")
+            size = int(line.split(b";")[0], 16)
+            while len(rest) < size + 2:
+                rest += conn.recv(65536)
+            raw_body += line + b"\r\n" + rest[: size + 2]
+            body += rest[:size]
+            rest = rest[size + 2 :]
+            if size == 0:
+                break
+        return head + b"\r\n\r\n" + raw_body, body, rest
+    n = 0
+    for line in lower.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            n = int(line.split(b":")[1])
+    while len(rest) < n:
+        d = conn.recv(65536)
+        if not d:
+            break
+        rest += d
+    body, rest = rest[:n], rest[n:]
+    return head + b"\r\n\r\n" + body, body, rest
+
+
+def echo(requests_seen):
+    """Handler: keep-alive server answering each request with the raw request as the body;
+    appends each raw request to requests_seen."""
+
+    def handler(conn, stop):
+        rest = b""
+        while not stop.is_set():
+            raw, _body, rest = read_full_request(conn, rest)
+            if not raw:
+                return
+            requests_seen.append(raw)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(raw) + raw)
+
+    return handler
+
+
+def routes(table, requests_seen=None):
+    """Handler: keep-alive server answering by path from table {path: response_bytes}
+    (404 otherwise)."""
+
+    def handler(conn, stop):
+        rest = b""
+        while not stop.is_set():
+            raw, _body, rest = read_full_request(conn, rest)
+            if not raw:
+                return
+            if requests_seen is not None:
+                requests_seen.append(raw)
+            path = raw.split(b" ", 2)[1].decode()
+            resp = table.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            conn.sendall(resp(raw) if callable(resp) else resp)
+            if b"connection: close" in resp.lower() if isinstance(resp, bytes) else False:
+                return
+
+    return handler

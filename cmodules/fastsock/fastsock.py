@@ -4,9 +4,7 @@
 import _fastsock
 from _fastsock import LimitError, ProtocolError, TimeoutError
 
-__version__ = "0.2.0"
-
-_USER_AGENT = "fastsock/" + __version__
+__version__ = _fastsock.VERSION
 _REDIRECTS = (301, 302, 303, 307, 308)
 _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
 _ECONNRESET = 104
@@ -157,56 +155,72 @@ def _timeouts(timeout):
 
 
 class Headers:
-    """Response headers. Names are kept lower-cased; lookups ignore case. Repeated fields
-    are joined with ", " (RFC 9110 5.3)."""
+    """Response headers, parsed in C and kept packed until read. Lookups ignore case;
+    repeated fields are joined with ", " (RFC 9110 5.3); names come out lower-cased."""
 
-    def __init__(self, d):
-        self._d = d
+    def __init__(self, packed):
+        self._packed = packed
+        self._dict = None
 
     def __getitem__(self, name):
-        return self._d[name.lower()]
+        v = _fastsock.hget(self._packed, name, None)
+        if v is None:
+            raise KeyError(name)
+        return v
 
     def __contains__(self, name):
-        return name.lower() in self._d
+        return _fastsock.hget(self._packed, name, None) is not None
 
     def get(self, name, default=None):
-        return self._d.get(name.lower(), default)
+        return _fastsock.hget(self._packed, name, default)
+
+    def _all(self):
+        if self._dict is None:
+            self._dict = _fastsock.hdict(self._packed)
+        return self._dict
 
     def __iter__(self):
-        return iter(self._d)
+        return iter(self._all())
 
     def __len__(self):
-        return len(self._d)
+        return len(self._all())
 
     def keys(self):
-        return self._d.keys()
+        return self._all().keys()
 
     def values(self):
-        return self._d.values()
+        return self._all().values()
 
     def items(self):
-        return self._d.items()
+        return self._all().items()
 
     def __repr__(self):
-        return repr(self._d)
+        return repr(self._all())
 
 
 class Response:
     """An HTTP response. The body stays in the connection until read: `content`, `text`,
     `json()`, `iter_content()`, `readinto()`, `save()` or `raw` (a stream)."""
 
-    def __init__(self, session, conn, key, status, reason, headers, url, length):
+    encoding = "utf-8"
+    history = ()
+
+    _content = None
+
+    def __init__(self, session, conn, status, reason, packed, url):
         self._session = session
-        self._key = key
         self.raw = conn
         self.status_code = status
         self.reason = reason
-        self.headers = Headers(headers)
+        self._h = packed
         self.url = url
-        self.encoding = "utf-8"
-        self.history = []
-        self._length = length
-        self._content = None
+
+    @property
+    def headers(self):
+        h = self._h
+        if not isinstance(h, Headers):
+            h = self._h = Headers(h)
+        return h
 
     def __enter__(self):
         return self
@@ -219,8 +233,9 @@ class Response:
         conn = self.raw
         self.raw = None
         if conn is not None:
-            if self._session is not None and conn.reusable():
-                self._session._put(self._key, conn)
+            s = self._session
+            if s.pool_size > 0 and conn.reusable():
+                s._put(s._target(self.url)[0], conn)
             else:
                 conn.close()
 
@@ -372,6 +387,7 @@ class Session:
         self.pool_size = pool_size
         self.max_redirects = max_redirects
         self._pool = []  # [(key, conn)], oldest first
+        self._urls = {}
 
     def __enter__(self):
         return self
@@ -409,92 +425,100 @@ class Session:
             timeout = self.timeout
         if auth is None:
             auth = self.auth
-        hdrs = {}
-        for src in (self.headers, headers):
-            if src:
-                for k, v in src.items():
-                    v = str(v)
-                    if "\r" in k or "\n" in k or "\r" in v or "\n" in v:
-                        raise ValueError("header %r contains a line break" % k)
-                    hdrs[k.lower()] = (k, v)
-        if auth is not None:
-            hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(
-                ("%s:%s" % auth).encode())))
+        hdrs = None
+        if self.headers or headers or auth is not None or json is not None or isinstance(data, dict):
+            hdrs = {}
+            for src in (self.headers, headers):
+                if src:
+                    for k, v in src.items():
+                        hdrs[k.lower()] = (k, str(v))
+            if auth is not None:
+                hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(
+                    ("%s:%s" % auth).encode())))
         body = _encode_body(data, json, hdrs)
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
+        return self._request(method, url, hdrs, body, timeout, allow_redirects, stream)
+
+    def _request(self, method, url, hdrs, body, timeout, allow_redirects, stream):
+        r = self._send(method, url, hdrs, body, timeout)
+        if allow_redirects and r.status_code in _REDIRECTS:
+            r = self._follow(r, method, url, hdrs, body, timeout)
+        if stream is False:
+            r.content
+        return r
+
+    def _follow(self, r, method, url, hdrs, body, timeout):
         history = []
-        for _ in range(self.max_redirects + 1):
-            r = self._send(method, url, hdrs, body, timeout)
-            r.history = history
-            if not allow_redirects or r.status_code not in _REDIRECTS or "location" not in r.headers:
-                if stream is False:
-                    r.content
-                return r
-            # Follow: 303 (and 301/302 for non-GET, as browsers do) turn into a body-less GET.
+        while "location" in r.headers:
+            if len(history) >= self.max_redirects:
+                r.close()
+                raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
+            # 303 (and 301/302 for non-GET, as browsers do) turn into a body-less GET.
             location = _join_url(url, r.headers["location"])
             r.close()
             history.append(r)
             if r.status_code == 303 or (r.status_code in (301, 302) and method not in ("GET", "HEAD")):
                 method = "GET" if method != "HEAD" else "HEAD"
                 body = None
-                for k in ("content-type", "content-length", "transfer-encoding"):
-                    hdrs.pop(k, None)
+                if hdrs:
+                    for k in ("content-type", "content-length", "transfer-encoding"):
+                        hdrs.pop(k, None)
             elif body is not None and not isinstance(body, (bytes, bytearray, memoryview, str)):
                 raise ProtocolError(5, "cannot repeat a streamed body for a %d redirect" % r.status_code)
-            if _parse_url(location)[1:3] != _parse_url(url)[1:3]:
+            if hdrs and _parse_url(location)[1:3] != _parse_url(url)[1:3]:
                 hdrs.pop("authorization", None)
             url = location
-        raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
+            r = self._send(method, url, hdrs, body, timeout)
+            if r.status_code not in _REDIRECTS:
+                break
+        r.history = history
+        return r
+
+    def _target(self, url):
+        # URL -> (pool key, host, port, request target, Host header), cached per session.
+        t = self._urls.get(url)
+        if t is None:
+            _, host, port, target = _parse_url(url)
+            hostport = host if ":" not in host else "[%s]" % host
+            if port != 80:
+                hostport += ":%d" % port
+            t = ("%s:%d" % (host, port), host, port, target, hostport)
+            if len(self._urls) >= 16:
+                self._urls.clear()
+            self._urls[url] = t
+        return t
 
     def _send(self, method, url, hdrs, body, timeout):
-        _, host, port, target = _parse_url(url)
-        key = "%s:%d" % (host, port)
-        connect_t, read_t, total_t = _timeouts(timeout)
-        hostport = host if ":" not in host else "[%s]" % host
-        if port != 80:
-            hostport += ":%d" % port
-        lines = ["%s %s HTTP/1.1\r\n" % (method, target)]
-        if "host" not in hdrs:
-            lines.append("Host: %s\r\n" % hostport)
-        if "user-agent" not in hdrs:
-            lines.append("User-Agent: " + _USER_AGENT + "\r\n")
-        if "accept-encoding" not in hdrs:
-            lines.append("Accept-Encoding: identity\r\n")
-        if "connection" not in hdrs:
-            lines.append("Connection: keep-alive\r\n" if self.pool_size > 0 else "Connection: close\r\n")
-        chunked = False
-        if body is not None and "content-length" not in hdrs and "transfer-encoding" not in hdrs:
-            if isinstance(body, (bytes, bytearray, memoryview, str)):
-                lines.append("Content-Length: %d\r\n" % len(body))
-            else:
-                lines.append("Transfer-Encoding: chunked\r\n")
-                chunked = True
-        elif method in ("POST", "PUT", "PATCH") and body is None and "content-length" not in hdrs:
-            lines.append("Content-Length: 0\r\n")
-        for k, v in hdrs.values():
-            lines.append("%s: %s\r\n" % (k, v))
-        lines.append("\r\n")
-        head = "".join(lines)
-        replayable = not chunked
+        t = self._urls.get(url)
+        key, host, port, target, hostport = t if t is not None else self._target(url)
+        if timeout is None:
+            connect_t = read_t = total_t = None
+        else:
+            connect_t, read_t, total_t = _timeouts(timeout)
+        blen = None
+        if body is not None:
+            blen = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else -1
+        elif method in ("POST", "PUT", "PATCH"):
+            blen = 0
+        extra = hdrs.values() if hdrs else None
         conn = self._get(key)
         for attempt in (0, 1):
             reused = conn is not None
             if conn is None:
                 conn = _fastsock.Connection(host, port, connect_t)
             try:
-                conn.settimeout(read_t, total_t)
-                conn.send(head)
-                if chunked:
+                conn.request(method, target, hostport, extra, blen, self.pool_size > 0, read_t, total_t)
+                if blen == -1:
                     _send_chunked(conn, body)
                 elif body is not None:
                     conn.send(body)
-                status, reason, headers, _minor, length, _ch = conn.getresponse(method == "HEAD")
+                status, reason, packed, length = conn.getresponse(method == "HEAD")
                 break
             except OSError as e:
                 conn.close()
                 # A kept-alive connection the server dropped meanwhile: retry once, if safe.
-                if (attempt == 0 and reused and replayable and e.errno in (_ECONNRESET, _EPIPE)
+                if (attempt == 0 and reused and blen != -1 and e.errno in (_ECONNRESET, _EPIPE)
                         and (method in _IDEMPOTENT or body is None)):
                     conn = None
                     continue
@@ -502,16 +526,18 @@ class Session:
             except BaseException:
                 conn.close()
                 raise
-        r = Response(self, conn, key, status, reason, headers, url, length)
-        if not conn.reusable() or length == 0 or method == "HEAD" or status in (204, 304):
-            # Nothing (more) to read: hand the connection back now.
-            if conn.reusable():
-                r._content = b""
-                r._release()
+        r = Response(self, conn, status, reason, packed, url)
+        if length == 0 or method == "HEAD" or status == 204 or status == 304:
+            # Nothing to read: hand the connection back now.
+            r._content = b""
+            r._release()
         return r
 
     def get(self, url, **kw):
-        return self.request("GET", url, **kw)
+        if kw or self.headers or self.auth is not None:
+            return self.request("GET", url, **kw)
+        # The common case without options skips the keyword machinery.
+        return self._request("GET", url, None, None, self.timeout, True, None)
 
     def head(self, url, **kw):
         kw.setdefault("allow_redirects", False)

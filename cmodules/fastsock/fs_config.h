@@ -67,4 +67,10 @@
 #define FS_MAX_SEGMENTS (16)
 #endif
 
+// Version, and the User-Agent sent unless a request names its own.
+#define FS_VERSION "0.2.0"
+#ifndef FS_USER_AGENT
+#define FS_USER_AGENT "fastsock/" FS_VERSION
+#endif
+
 #endif // FS_CONFIG_H

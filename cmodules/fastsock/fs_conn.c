@@ -14,6 +14,7 @@
 #include "py/stream.h"
 
 #include "fs_conn.h"
+#include "fs_headers.h"
 #include "fs_http.h"
 #include "fs_transport.h"
 
@@ -216,6 +217,172 @@ static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(conn_send_obj, conn_send);
 
+// Request-head writer: pieces are gathered in a stack buffer and sent when it fills.
+typedef struct {
+    fs_conn_obj_t *conn;
+    size_t len;
+    char buf[512];
+} head_writer_t;
+
+static void hw_flush(head_writer_t *w) {
+    if (w->len) {
+        int r = fs_tp_write(&w->conn->tp, (const uint8_t *)w->buf, w->len, wait_ms(w->conn));
+        if (r < 0) {
+            conn_raise_wait(w->conn, r, "send");
+        }
+        w->len = 0;
+    }
+}
+
+static void hw_add(head_writer_t *w, const char *s, size_t n) {
+    while (n) {
+        if (w->len == sizeof(w->buf)) {
+            hw_flush(w);
+        }
+        size_t k = sizeof(w->buf) - w->len;
+        if (k > n) {
+            k = n;
+        }
+        memcpy(w->buf + w->len, s, k);
+        w->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+// A request-line or header piece; CR, LF or NUL in it would split the request (injection).
+static const char *head_piece(mp_obj_t o, size_t *len, const char *what) {
+    const char *s = mp_obj_str_get_data(o, len);
+    for (size_t i = 0; i < *len; i++) {
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') {
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("line break in %s"), what);
+        }
+    }
+    return s;
+}
+
+static bool name_is(const char *s, size_t n, const char *lower) {
+    size_t k = strlen(lower);
+    if (n != k) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != lower[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Default headers a caller's own field replaces.
+enum { DEF_HOST = 1, DEF_UA = 2, DEF_AE = 4, DEF_CONN = 8, DEF_LENGTH = 16 };
+
+static void hw_header(head_writer_t *w, const char *name, const char *value, size_t vlen) {
+    hw_add(w, name, strlen(name));
+    hw_add(w, ": ", 2);
+    hw_add(w, value, vlen);
+    hw_add(w, "\r\n", 2);
+}
+
+// request(method, target, host, headers, body_len, keep_alive, read_timeout, total_timeout):
+// write a request head. headers: None or an iterable of (name, value) that replace the
+// defaults of the same name; body_len: None (no body), an int (Content-Length) or -1
+// (chunked coding); timeouts in seconds or None, as settimeout().
+static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    check_open(self);
+    if (self->state == STATE_BODY) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("previous response body not consumed"));
+    }
+    size_t mlen, tlen, hlen;
+    const char *method = head_piece(args[1], &mlen, "method");
+    const char *target = head_piece(args[2], &tlen, "URL");
+    const char *host = head_piece(args[3], &hlen, "host");
+    mp_obj_t headers = args[4];
+    self->timeout_ms = timeout_to_ms(args[7]);
+    self->has_deadline = args[8] != mp_const_none;
+    if (self->has_deadline) {
+        self->deadline = mp_hal_ticks_ms() + timeout_to_ms(args[8]);
+    }
+    // Which defaults the caller replaces, checked before anything is sent.
+    int given = 0;
+    size_t nh = 0;
+    mp_obj_t *items = NULL;
+    if (headers != mp_const_none) {
+        mp_obj_t list = mp_obj_is_type(headers, &mp_type_list) ? headers : mp_obj_new_list(0, NULL);
+        if (list != headers) {
+            mp_obj_t iter = mp_getiter(headers, NULL), item;
+            while ((item = mp_iternext(iter)) != MP_OBJ_STOP_ITERATION) {
+                mp_obj_list_append(list, item);
+            }
+        }
+        mp_obj_list_get(list, &nh, &items);
+        for (size_t i = 0; i < nh; i++) {
+            mp_obj_t *kv;
+            mp_obj_get_array_fixed_n(items[i], 2, &kv);
+            size_t n, vn;
+            const char *name = head_piece(kv[0], &n, "header name");
+            head_piece(kv[1], &vn, "header value");
+            given |= name_is(name, n, "host") ? DEF_HOST : name_is(name, n, "user-agent") ? DEF_UA
+                : name_is(name, n, "accept-encoding") ? DEF_AE : name_is(name, n, "connection") ? DEF_CONN
+                : (name_is(name, n, "content-length") || name_is(name, n, "transfer-encoding")) ? DEF_LENGTH : 0;
+        }
+    }
+    // The connection now has an exchange in flight.
+    fs_stats.requests++;
+    if (self->requests++ > 0) {
+        fs_stats.reused++;
+    }
+    self->state = STATE_HEAD;
+    head_writer_t w;
+    w.conn = self;
+    w.len = 0;
+    hw_add(&w, method, mlen);
+    hw_add(&w, " ", 1);
+    hw_add(&w, target, tlen);
+    hw_add(&w, " HTTP/1.1\r\n", 11);
+    if (!(given & DEF_HOST)) {
+        hw_header(&w, "Host", host, hlen);
+    }
+    if (!(given & DEF_UA)) {
+        hw_header(&w, "User-Agent", FS_USER_AGENT, strlen(FS_USER_AGENT));
+    }
+    if (!(given & DEF_AE)) {
+        // Bodies are parsed and handed out as sent: no content coding.
+        hw_header(&w, "Accept-Encoding", "identity", 8);
+    }
+    if (!(given & DEF_CONN)) {
+        bool keep = mp_obj_is_true(args[6]);
+        hw_header(&w, "Connection", keep ? "keep-alive" : "close", keep ? 10 : 5);
+    }
+    if (!(given & DEF_LENGTH) && args[5] != mp_const_none) {
+        mp_int_t blen = mp_obj_get_int(args[5]);
+        if (blen < 0) {
+            hw_header(&w, "Transfer-Encoding", "chunked", 7);
+        } else {
+            char num[24];
+            int k = snprintf(num, sizeof(num), "%lld", (long long)blen);
+            hw_header(&w, "Content-Length", num, (size_t)k);
+        }
+    }
+    for (size_t i = 0; i < nh; i++) {
+        mp_obj_t *kv;
+        mp_obj_get_array_fixed_n(items[i], 2, &kv);
+        size_t n, vn;
+        const char *name = mp_obj_str_get_data(kv[0], &n);
+        const char *value = mp_obj_str_get_data(kv[1], &vn);
+        hw_add(&w, name, n);
+        hw_add(&w, ": ", 2);
+        hw_add(&w, value, vn);
+        hw_add(&w, "\r\n", 2);
+    }
+    hw_add(&w, "\r\n", 2);
+    hw_flush(&w);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_request_obj, 9, 9, conn_request);
+
 // Wait for more bytes; an error or timeout raises, end of stream returns 0.
 static int conn_fill(fs_conn_obj_t *self, const char *what) {
     int r = fs_tp_fill(&self->tp, wait_ms(self));
@@ -223,41 +390,6 @@ static int conn_fill(fs_conn_obj_t *self, const char *what) {
         conn_raise_wait(self, r, what);
     }
     return r;
-}
-
-// Lower-cased header name as a str (interned when it is a known qstr).
-static mp_obj_t lower_name(const char *name, size_t len) {
-    char buf[64];
-    if (len > sizeof(buf)) {
-        return mp_obj_new_str(name, len);
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return mp_obj_new_str(buf, len);
-}
-
-// Headers as a dict of lower-cased name -> value; repeated fields are joined by ", ".
-static mp_obj_t headers_dict(const fs_hdr_t *hdrs, size_t n) {
-    mp_obj_t dict = mp_obj_new_dict(n);
-    for (size_t i = 0; i < n; i++) {
-        mp_obj_t key = lower_name(hdrs[i].name, hdrs[i].name_len);
-        mp_obj_t val = mp_obj_new_str(hdrs[i].value, hdrs[i].value_len);
-        mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
-        if (e->value != MP_OBJ_NULL) {
-            vstr_t v;
-            size_t old_len;
-            const char *old = mp_obj_str_get_data(e->value, &old_len);
-            vstr_init(&v, old_len + 2 + hdrs[i].value_len);
-            vstr_add_strn(&v, old, old_len);
-            vstr_add_strn(&v, ", ", 2);
-            vstr_add_strn(&v, hdrs[i].value, hdrs[i].value_len);
-            val = mp_obj_new_str_from_vstr(&v);
-        }
-        e->value = val;
-    }
-    return dict;
 }
 
 // Body finished: the connection is reusable only if the server allows it.
@@ -269,7 +401,7 @@ static void body_done(fs_conn_obj_t *self) {
 }
 
 // getresponse(head_request=False): read and parse the response head. Returns
-// (status, reason, headers, http_minor, content_length or None, chunked).
+// (status, reason, packed headers (fs_headers.h), Content-Length or None).
 static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     check_open(self);
@@ -301,13 +433,11 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
         conn_raise_http(self, consumed);
     }
     const fs_head_t *h = &self->head;
-    mp_obj_t result[6] = {
+    mp_obj_t result[4] = {
         MP_OBJ_NEW_SMALL_INT(h->status),
-        mp_obj_new_str(h->reason, h->reason_len),
-        headers_dict(hdrs, h->num_headers),
-        MP_OBJ_NEW_SMALL_INT(h->minor_version),
+        fs_headers_str(h->reason, h->reason_len),
+        fs_headers_pack(hdrs, h->num_headers),
         h->body_kind == FS_BODY_LENGTH ? mp_obj_new_int_from_ull(h->content_length) : mp_const_none,
-        mp_obj_new_bool(h->body_kind == FS_BODY_CHUNKED),
     };
     // Slices into the segments are dead from here: the head bytes are released.
     fs_tp_consume(&self->tp, (size_t)consumed);
@@ -321,7 +451,7 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     if (h->body_kind == FS_BODY_NONE || (h->body_kind == FS_BODY_LENGTH && h->content_length == 0)) {
         body_done(self);
     }
-    return mp_obj_new_tuple(6, result);
+    return mp_obj_new_tuple(4, result);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 2, conn_getresponse);
 
@@ -498,9 +628,13 @@ static mp_uint_t conn_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_
     }
 }
 
-// New bytes object over data the caller filled; the hash is left for first use (a 10 MB
-// body is not hashed just to be returned).
-static mp_obj_t bytes_from_vstr(vstr_t *v) {
+mp_obj_t fs_new_bytes(vstr_t *v) {
+    // Trim to size with a terminating NUL, as MicroPython's own bytes objects have.
+    if (v->alloc != v->len + 1) {
+        v->buf = m_renew(char, v->buf, v->alloc, v->len + 1);
+        v->alloc = v->len + 1;
+    }
+    v->buf[v->len] = '\0';
     mp_obj_str_t *o = mp_obj_malloc(mp_obj_str_t, &mp_type_bytes);
     fs_stats.heap_allocs++;
     o->len = v->len;
@@ -543,11 +677,7 @@ static mp_obj_t conn_readall(mp_obj_t self_in) {
             v.len += n;
         }
     }
-    // Trim to size with a terminating NUL, as MicroPython's own bytes objects have.
-    v.buf = m_renew(char, v.buf, v.alloc, v.len + 1);
-    v.alloc = v.len + 1;
-    v.buf[v.len] = '\0';
-    return bytes_from_vstr(&v);
+    return fs_new_bytes(&v);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(conn_readall_obj, conn_readall);
 
@@ -651,6 +781,7 @@ static mp_obj_t conn_reusable(mp_obj_t self_in) {
 static MP_DEFINE_CONST_FUN_OBJ_1(conn_reusable_obj, conn_reusable);
 
 static const mp_rom_map_elem_t conn_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_request), MP_ROM_PTR(&conn_request_obj) },
     { MP_ROM_QSTR(MP_QSTR_send), MP_ROM_PTR(&conn_send_obj) },
     { MP_ROM_QSTR(MP_QSTR_getresponse), MP_ROM_PTR(&conn_getresponse_obj) },
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },

@@ -19,6 +19,10 @@ typedef struct {
 
 extern fs_stats_t fs_stats;
 
+// A bytes object taking over v's buffer (trimmed); its hash is left for first use, so a
+// 10 MB body is not hashed just to be returned.
+mp_obj_t fs_new_bytes(vstr_t *v);
+
 // Exceptions (all OSError subclasses; the message says what happened).
 extern const mp_obj_type_t fs_type_ProtocolError;
 extern const mp_obj_type_t fs_type_LimitError;

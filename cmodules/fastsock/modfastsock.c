@@ -2,9 +2,11 @@
 // registration only; the connection object lives in fs_conn.c.
 #include <string.h>
 
+#include "py/objstr.h"
 #include "py/runtime.h"
 
 #include "fs_conn.h"
+#include "fs_headers.h"
 #include "fs_transport.h"
 
 // stats(): counters that prove the zero-copy and reuse claims (see the README).
@@ -32,10 +34,15 @@ static mp_obj_t fastsock_reset_stats(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_reset_stats_obj, fastsock_reset_stats);
 
+static MP_DEFINE_STR_OBJ(fastsock_version_obj, FS_VERSION);
+
 static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__fastsock) },
     { MP_ROM_QSTR(MP_QSTR_Connection), MP_ROM_PTR(&fs_conn_type) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&fastsock_stats_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hget), MP_ROM_PTR(&fs_headers_get_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hdict), MP_ROM_PTR(&fs_headers_dict_obj) },
+    { MP_ROM_QSTR(MP_QSTR_VERSION), MP_ROM_PTR(&fastsock_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset_stats), MP_ROM_PTR(&fastsock_reset_stats_obj) },
     { MP_ROM_QSTR(MP_QSTR_ProtocolError), MP_ROM_PTR(&fs_type_ProtocolError) },
     { MP_ROM_QSTR(MP_QSTR_LimitError), MP_ROM_PTR(&fs_type_LimitError) },

@@ -16,6 +16,9 @@
 #include "py/runtime.h"
 #include "py/stackctrl.h"
 #include "shared/runtime/gchelper.h"
+#if FS_TRANSPORT_LWIP
+#include "hostnet.h"
+#endif
 
 #ifndef FS_HOST_LIBPATH
 #define FS_HOST_LIBPATH ""
@@ -235,7 +238,15 @@ int main(int argc, char **argv) {
     for (int i = a; i < argc; i++) {
         mp_obj_list_append(mp_sys_argv, mp_obj_new_str_from_cstr(argv[i]));
     }
+    #if FS_TRANSPORT_LWIP
+    // lwIP and its netif (TAP or slirp, from FASTSOCK_* variables) before the script runs.
+    if (fs_host_net_init() != 0) {
+        return 2;
+    }
+    #endif
     int ret = run(script, code);
+    // Run finalisers (closing sockets, freeing transport buffers) before exit.
+    gc_sweep_all();
     mp_deinit();
     free(heap);
     return ret;

@@ -1,0 +1,151 @@
+// Packed response headers and their lookups (see fs_headers.h).
+#include <string.h>
+
+#include "py/objstr.h"
+#include "py/runtime.h"
+#include "py/unicode.h"
+
+#include "fs_conn.h"
+#include "fs_headers.h"
+
+static inline uint8_t ascii_lower(uint8_t c) {
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+mp_obj_t fs_headers_pack(const fs_hdr_t *hdrs, size_t n) {
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += 4u + hdrs[i].name_len + hdrs[i].value_len;
+    }
+    vstr_t v;
+    vstr_init_len(&v, total);
+    uint8_t *p = (uint8_t *)v.buf;
+    for (size_t i = 0; i < n; i++) {
+        const fs_hdr_t *h = &hdrs[i];
+        p[0] = (uint8_t)h->name_len;
+        p[1] = (uint8_t)(h->name_len >> 8);
+        p[2] = (uint8_t)h->value_len;
+        p[3] = (uint8_t)(h->value_len >> 8);
+        p += 4;
+        for (size_t k = 0; k < h->name_len; k++) {
+            p[k] = ascii_lower((uint8_t)h->name[k]);
+        }
+        p += h->name_len;
+        memcpy(p, h->value, h->value_len);
+        p += h->value_len;
+    }
+    fs_stats.heap_allocs++;
+    return fs_new_bytes(&v);
+}
+
+mp_obj_t fs_headers_str(const char *data, size_t len) {
+    if (utf8_check((const byte *)data, len)) {
+        // Not via mp_obj_new_str: its interned-string search costs more than the copy.
+        return mp_obj_new_str_copy(&mp_type_str, (const byte *)data, len);
+    }
+    vstr_t v;
+    vstr_init_len(&v, len);
+    for (size_t i = 0; i < len; i++) {
+        v.buf[i] = (uint8_t)data[i] >= 0x80 ? '?' : data[i];
+    }
+    return mp_obj_new_str_from_vstr(&v);
+}
+
+// Walk the packed fields: calls back with each (name, value); stops when cb returns false.
+typedef bool (*field_cb_t)(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen);
+
+static void each_field(mp_obj_t packed, field_cb_t cb, void *ctx) {
+    size_t len;
+    const uint8_t *p = (const uint8_t *)mp_obj_str_get_data(packed, &len);
+    const uint8_t *end = p + len;
+    while (end - p >= 4) {
+        size_t nlen = p[0] | (p[1] << 8);
+        size_t vlen = p[2] | (p[3] << 8);
+        p += 4;
+        if ((size_t)(end - p) < nlen + vlen) {
+            mp_raise_ValueError(MP_ERROR_TEXT("corrupt header block"));
+        }
+        if (!cb(ctx, p, nlen, p + nlen, vlen)) {
+            return;
+        }
+        p += nlen + vlen;
+    }
+}
+
+typedef struct {
+    const uint8_t *name;
+    size_t nlen;
+    const uint8_t *first; // first matching value
+    size_t first_len;
+    vstr_t joined;        // used from the second match on
+    int matches;
+} lookup_t;
+
+static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
+    lookup_t *l = ctx;
+    if (nlen != l->nlen) {
+        return true;
+    }
+    for (size_t i = 0; i < nlen; i++) {
+        if (name[i] != ascii_lower(l->name[i])) {
+            return true;
+        }
+    }
+    if (l->matches++ == 0) {
+        l->first = val;
+        l->first_len = vlen;
+    } else {
+        // Repeated field: join as RFC 9110 5.3 allows.
+        if (l->matches == 2) {
+            vstr_init(&l->joined, l->first_len + 2 + vlen);
+            vstr_add_strn(&l->joined, (const char *)l->first, l->first_len);
+        }
+        vstr_add_strn(&l->joined, ", ", 2);
+        vstr_add_strn(&l->joined, (const char *)val, vlen);
+    }
+    return true;
+}
+
+static mp_obj_t fs_headers_get(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
+    lookup_t l = {0};
+    l.name = (const uint8_t *)mp_obj_str_get_data(name_in, &l.nlen);
+    each_field(packed, lookup_cb, &l);
+    if (l.matches == 0) {
+        return dflt;
+    }
+    if (l.matches == 1) {
+        return fs_headers_str((const char *)l.first, l.first_len);
+    }
+    mp_obj_t s = fs_headers_str(l.joined.buf, l.joined.len);
+    vstr_clear(&l.joined);
+    return s;
+}
+MP_DEFINE_CONST_FUN_OBJ_3(fs_headers_get_obj, fs_headers_get);
+
+static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
+    mp_obj_t dict = MP_OBJ_FROM_PTR(ctx);
+    mp_obj_t key = fs_headers_str((const char *)name, nlen);
+    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
+    if (e->value == MP_OBJ_NULL) {
+        e->value = fs_headers_str((const char *)val, vlen);
+        return true;
+    }
+    // Repeated field: join as RFC 9110 5.3 allows.
+    size_t old_len;
+    const char *old = mp_obj_str_get_data(e->value, &old_len);
+    vstr_t v;
+    vstr_init(&v, old_len + 2 + vlen);
+    vstr_add_strn(&v, old, old_len);
+    vstr_add_strn(&v, ", ", 2);
+    vstr_add_strn(&v, (const char *)val, vlen);
+    e->value = fs_headers_str(v.buf, v.len);
+    vstr_clear(&v);
+    return true;
+}
+
+static mp_obj_t fs_headers_dict(mp_obj_t packed) {
+    mp_obj_t dict = mp_obj_new_dict(0);
+    each_field(packed, dict_cb, MP_OBJ_TO_PTR(dict));
+    return dict;
+}
+MP_DEFINE_CONST_FUN_OBJ_1(fs_headers_dict_obj, fs_headers_dict);
