@@ -34,7 +34,7 @@ def test_session_context_manager_and_pool_bound(mp64, nginx, tmp_path):
             a = s.get(%r, stream=True)
             b = s.get(%r, stream=True)
             a.content; b.content
-            print(len(s._pool), fastsock.stats()["open"])
+            print(len(s._idle), fastsock.stats()["open"])
         print(fastsock.stats()["open"])
         """ % (nginx.url("/1k.bin"), nginx.url("/1.bin")),
         tmp_path,

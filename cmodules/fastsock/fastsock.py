@@ -9,8 +9,6 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
 _ECONNRESET = 104
 _EPIPE = 32
-# Bytes of an unread body worth reading to keep its connection for the next request.
-_DRAIN_LIMIT = 16384
 
 
 class TooManyRedirects(ProtocolError):
@@ -154,184 +152,12 @@ def _timeouts(timeout):
     return timeout, timeout, None
 
 
-class Headers:
-    """Response headers, parsed in C and kept packed until read. Lookups ignore case;
-    repeated fields are joined with ", " (RFC 9110 5.3); names come out lower-cased."""
-
-    def __init__(self, packed):
-        self._packed = packed
-        self._dict = None
-
-    def __getitem__(self, name):
-        v = _fastsock.hget(self._packed, name, None)
-        if v is None:
-            raise KeyError(name)
-        return v
-
-    def __contains__(self, name):
-        return _fastsock.hget(self._packed, name, None) is not None
-
-    def get(self, name, default=None):
-        return _fastsock.hget(self._packed, name, default)
-
-    def _all(self):
-        if self._dict is None:
-            self._dict = _fastsock.hdict(self._packed)
-        return self._dict
-
-    def __iter__(self):
-        return iter(self._all())
-
-    def __len__(self):
-        return len(self._all())
-
-    def keys(self):
-        return self._all().keys()
-
-    def values(self):
-        return self._all().values()
-
-    def items(self):
-        return self._all().items()
-
-    def __repr__(self):
-        return repr(self._all())
-
-
-class Response:
-    """An HTTP response. The body stays in the connection until read: `content`, `text`,
-    `json()`, `iter_content()`, `readinto()`, `save()` or `raw` (a stream)."""
-
-    encoding = "utf-8"
-    history = ()
-
-    _content = None
-
-    def __init__(self, session, conn, status, reason, packed, url):
-        self._session = session
-        self.raw = conn
-        self.status_code = status
-        self.reason = reason
-        self._h = packed
-        self.url = url
-
-    @property
-    def headers(self):
-        h = self._h
-        if not isinstance(h, Headers):
-            h = self._h = Headers(h)
-        return h
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _release(self):
-        # Body fully read: the connection goes back to the session's pool (or is closed).
-        conn = self.raw
-        self.raw = None
-        if conn is not None:
-            s = self._session
-            if s.pool_size > 0 and conn.reusable():
-                s._put(s._target(self.url)[0], conn)
-            else:
-                conn.close()
-
-    def close(self):
-        """Finish with the response; a small unread rest is drained so the connection is kept."""
-        conn = self.raw
-        if conn is not None:
-            if self._session.pool_size > 0 and self._content is None:
-                try:
-                    conn.drain(_DRAIN_LIMIT)
-                except OSError:
-                    pass
-            self._release()
-
-    @property
-    def ok(self):
-        return self.status_code < 400
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            kind = "Client" if self.status_code < 500 else "Server"
-            raise HTTPError("%d %s Error: %s for url %s" % (
-                self.status_code, kind, self.reason, self.url), self)
-
-    @property
-    def content(self):
-        """The whole body as bytes (read once; allocated once when the length is known)."""
-        if self._content is None:
-            if self.raw is None:
-                raise RuntimeError("the body was already consumed as a stream")
-            self._content = self.raw.readall()
-            self._release()
-        return self._content
-
-    @property
-    def text(self):
-        return str(self.content, self.encoding)
-
-    def json(self):
-        import json
-
-        return json.loads(self.content)
-
-    def readinto(self, buf):
-        """Read body bytes into buf (one copy, no allocation); returns the count, 0 at the end."""
-        if self.raw is None:
-            return 0
-        n = self.raw.readinto(buf)
-        if not n and self.raw.reusable():
-            self._release()
-        return n
-
-    def iter_content(self, chunk_size=1024, view=False):
-        """Yield the body in pieces of at most chunk_size bytes. With view=True each piece is
-        a memoryview over the receive buffer itself: no copy and no allocation, but valid only
-        until the next piece is requested (copy it with bytes(piece) to keep it)."""
-        if self._content is not None:
-            for i in range(0, len(self._content), chunk_size):
-                yield self._content[i : i + chunk_size]
-            return
-        conn = self.raw
-        while conn is not None:
-            piece = conn.next_run(chunk_size)
-            if piece is None:
-                break
-            yield piece if view else bytes(piece)
-        self._release()
-
-    def save(self, path, progress=None, piece=4096):
-        """Write the body to path (or to any object with write()) in pieces of at most
-        `piece` bytes, straight from the receive buffers; progress(done, total) is called
-        after each piece (total None when unknown). Returns the byte count."""
-        if self._content is not None:
-            data = self._content
-            f = open(path, "wb") if isinstance(path, str) else path
-            try:
-                f.write(data)
-            finally:
-                if f is not path:
-                    f.close()
-            if progress:
-                progress(len(data), len(data))
-            return len(data)
-        if self.raw is None:
-            raise RuntimeError("the body was already consumed")
-        f = open(path, "wb") if isinstance(path, str) else path
-        try:
-            n = self.raw.save(f, progress, piece)
-        finally:
-            if f is not path:
-                f.close()
-        self._release()
-        return n
-
-    def __repr__(self):
-        return "<Response [%d]>" % self.status_code
+# Response and Headers are C types: a response is one fixed-size object (no instance dict).
+# Response: status_code, reason, ok, url, headers, content, text, json(), raise_for_status(),
+# close(), readinto(buf), iter_content(chunk_size=1024, view=False), save(path, progress=None,
+# piece=4096), raw (the connection, a stream), history, encoding; `with` closes it.
+Response = _fastsock.Response
+Headers = _fastsock.Headers
 
 
 def _encode_body(data, json, headers):
@@ -386,7 +212,7 @@ class Session:
         self.timeout = timeout
         self.pool_size = pool_size
         self.max_redirects = max_redirects
-        self._pool = []  # [(key, conn)], oldest first
+        self._idle = {}  # "host:port" -> one idle connection
         self._urls = {}
 
     def __enter__(self):
@@ -396,25 +222,22 @@ class Session:
         self.close()
 
     def close(self):
-        for _, conn in self._pool:
+        for conn in self._idle.values():
             conn.close()
-        self._pool = []
-
-    def _get(self, key):
-        pool = self._pool
-        for i in range(len(pool) - 1, -1, -1):
-            if pool[i][0] == key:
-                return pool.pop(i)[1]
-        return None
+        self._idle = {}
 
     def _put(self, key, conn):
-        if self.pool_size <= 0:
-            conn.close()
-            return
-        pool = self._pool
-        pool.append((key, conn))
-        if len(pool) > self.pool_size:
-            pool.pop(0)[1].close()
+        idle = self._idle
+        old = idle.get(key)
+        if old is not None:
+            old.close()
+        idle[key] = conn
+        if len(idle) > self.pool_size:
+            # Over the bound: close one other host's idle connection.
+            for k in idle:
+                if k != key:
+                    idle.pop(k).close()
+                    break
 
     def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
                 allow_redirects=True, stream=None, auth=None):
@@ -483,7 +306,7 @@ class Session:
             hostport = host if ":" not in host else "[%s]" % host
             if port != 80:
                 hostport += ":%d" % port
-            t = ("%s:%d" % (host, port), host, port, target, hostport)
+            t = ("%s:%d" % (host, port), host, port, target, hostport, url, self)
             if len(self._urls) >= 16:
                 self._urls.clear()
             self._urls[url] = t
@@ -491,7 +314,8 @@ class Session:
 
     def _send(self, method, url, hdrs, body, timeout):
         t = self._urls.get(url)
-        key, host, port, target, hostport = t if t is not None else self._target(url)
+        if t is None:
+            t = self._target(url)
         if timeout is None:
             connect_t = read_t = total_t = None
         else:
@@ -502,18 +326,18 @@ class Session:
         elif method in ("POST", "PUT", "PATCH"):
             blen = 0
         extra = hdrs.values() if hdrs else None
-        conn = self._get(key)
+        conn = self._idle.pop(t[0], None)
         for attempt in (0, 1):
             reused = conn is not None
             if conn is None:
-                conn = _fastsock.Connection(host, port, connect_t)
+                conn = _fastsock.Connection(t[1], t[2], connect_t)
             try:
-                conn.request(method, target, hostport, extra, blen, self.pool_size > 0, read_t, total_t)
+                conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, total_t)
                 if blen == -1:
                     _send_chunked(conn, body)
                 elif body is not None:
                     conn.send(body)
-                status, reason, packed, length = conn.getresponse(method == "HEAD")
+                r = conn.getresponse(method == "HEAD", t)
                 break
             except OSError as e:
                 conn.close()
@@ -526,18 +350,19 @@ class Session:
             except BaseException:
                 conn.close()
                 raise
-        r = Response(self, conn, status, reason, packed, url)
-        if length == 0 or method == "HEAD" or status == 204 or status == 304:
+        if method == "HEAD" or not conn.body_pending():
             # Nothing to read: hand the connection back now.
-            r._content = b""
-            r._release()
+            r._finish_empty()
         return r
 
     def get(self, url, **kw):
         if kw or self.headers or self.auth is not None:
             return self.request("GET", url, **kw)
         # The common case without options skips the keyword machinery.
-        return self._request("GET", url, None, None, self.timeout, True, None)
+        r = self._send("GET", url, None, None, self.timeout)
+        if r.status_code in _REDIRECTS:
+            r = self._follow(r, "GET", url, None, None, self.timeout)
+        return r
 
     def head(self, url, **kw):
         kw.setdefault("allow_redirects", False)

@@ -16,6 +16,7 @@
 #include "fs_conn.h"
 #include "fs_headers.h"
 #include "fs_http.h"
+#include "fs_response.h"
 #include "fs_transport.h"
 
 // Connection states, ordered: a state >= STATE_HEAD has a request in flight.
@@ -400,8 +401,8 @@ static void body_done(fs_conn_obj_t *self) {
     }
 }
 
-// getresponse(head_request=False): read and parse the response head. Returns
-// (status, reason, packed headers (fs_headers.h), Content-Length or None).
+// getresponse(head_request=False, target=None): read and parse the response head; returns
+// a Response (fs_response.h) whose body is read from this connection.
 static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     check_open(self);
@@ -433,12 +434,7 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
         conn_raise_http(self, consumed);
     }
     const fs_head_t *h = &self->head;
-    mp_obj_t result[4] = {
-        MP_OBJ_NEW_SMALL_INT(h->status),
-        fs_headers_str(h->reason, h->reason_len),
-        fs_headers_pack(hdrs, h->num_headers),
-        h->body_kind == FS_BODY_LENGTH ? mp_obj_new_int_from_ull(h->content_length) : mp_const_none,
-    };
+    mp_obj_t packed = fs_headers_pack(h->reason, h->reason_len, hdrs, h->num_headers);
     // Slices into the segments are dead from here: the head bytes are released.
     fs_tp_consume(&self->tp, (size_t)consumed);
     self->body_kind = h->body_kind;
@@ -451,9 +447,9 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     if (h->body_kind == FS_BODY_NONE || (h->body_kind == FS_BODY_LENGTH && h->content_length == 0)) {
         body_done(self);
     }
-    return mp_obj_new_tuple(4, result);
+    return fs_response_new(args[0], h->status, packed, n_args > 2 ? args[2] : mp_const_none);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 2, conn_getresponse);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 3, conn_getresponse);
 
 static MP_NORETURN void raise_truncated(fs_conn_obj_t *self) {
     char msg[112];
@@ -503,11 +499,10 @@ static size_t body_peek(fs_conn_obj_t *self, const uint8_t **ptr) {
                     if (n < 0) {
                         conn_raise_http(self, n);
                     }
-                    fs_tp_consume(&self->tp, off);
+                    // Framing is dropped at once; a run of body bytes stays until handed out.
+                    fs_tp_consume(&self->tp, len ? off : (size_t)n);
                     self->run_left = len;
                     if (len == 0 && self->chunk.done) {
-                        // Last chunk and trailers: drop them with the framing before.
-                        fs_tp_consume(&self->tp, (size_t)n - off);
                         body_done(self);
                         return 0;
                     }
@@ -644,46 +639,49 @@ mp_obj_t fs_new_bytes(vstr_t *v) {
 }
 
 // readall(): the rest of the body as one bytes object, allocated once when the length is known.
-static mp_obj_t conn_readall(mp_obj_t self_in) {
+mp_obj_t fs_conn_readall(mp_obj_t self_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (self->state < STATE_BODY) {
         return mp_const_empty_bytes;
     }
-    vstr_t v;
     if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH) {
         if (self->body_left > (uint64_t)(SIZE_MAX / 2)) {
             mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("body larger than memory; use save() or readinto()"));
         }
         size_t total = (size_t)self->body_left;
+        vstr_t v;
         vstr_init_len(&v, total);
         fs_stats.heap_allocs++;
         size_t got = 0;
         while (got < total) {
             got += body_read(self, (uint8_t *)v.buf + got, total - got);
         }
-    } else {
-        // Unknown length: grow geometrically (amortised copies, few allocations).
-        vstr_init(&v, 1024);
-        fs_stats.heap_allocs++;
-        for (;;) {
-            if (v.alloc - v.len < 512) {
-                vstr_hint_size(&v, v.alloc);
-                fs_stats.heap_allocs++;
-            }
-            size_t n = body_read(self, (uint8_t *)v.buf + v.len, v.alloc - v.len - 1);
-            if (n == 0) {
-                break;
-            }
-            v.len += n;
+        // Data first, then the small object: MicroPython's allocator moves its search start
+        // only after single-block allocations, so this order keeps later searches short.
+        return fs_new_bytes(&v);
+    }
+    // Unknown length: grow geometrically (amortised copies, few allocations).
+    vstr_t v;
+    vstr_init(&v, 1024);
+    fs_stats.heap_allocs++;
+    for (;;) {
+        if (v.alloc - v.len < 512) {
+            vstr_hint_size(&v, v.alloc);
+            fs_stats.heap_allocs++;
         }
+        size_t n = body_read(self, (uint8_t *)v.buf + v.len, v.alloc - v.len - 1);
+        if (n == 0) {
+            break;
+        }
+        v.len += n;
     }
     return fs_new_bytes(&v);
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(conn_readall_obj, conn_readall);
+static MP_DEFINE_CONST_FUN_OBJ_1(conn_readall_obj, fs_conn_readall);
 
 // save(stream, progress=None, piece=4096): write the rest of the body to a stream straight
 // from the transport's buffers; progress(done, total) after each piece. Returns bytes written.
-static mp_obj_t conn_save(size_t n_args, const mp_obj_t *args) {
+mp_obj_t fs_conn_save(size_t n_args, const mp_obj_t *args) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     const mp_stream_p_t *dst = mp_get_stream_raise(args[1], MP_STREAM_OP_WRITE);
     mp_obj_t progress = n_args > 2 ? args[2] : mp_const_none;
@@ -721,11 +719,11 @@ static mp_obj_t conn_save(size_t n_args, const mp_obj_t *args) {
     }
     return mp_obj_new_int_from_ull(written);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_save_obj, 2, 4, conn_save);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_save_obj, 2, 4, fs_conn_save);
 
 // drain(limit): read and drop up to limit remaining body bytes so the connection can be
 // reused; returns True if the body is complete.
-static mp_obj_t conn_drain(mp_obj_t self_in, mp_obj_t limit_in) {
+mp_obj_t fs_conn_drain(mp_obj_t self_in, mp_obj_t limit_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_int_t limit = mp_obj_get_int(limit_in);
     while (self->state == STATE_BODY && limit > 0) {
@@ -742,12 +740,12 @@ static mp_obj_t conn_drain(mp_obj_t self_in, mp_obj_t limit_in) {
     }
     return mp_obj_new_bool(self->state == STATE_DONE);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(conn_drain_obj, conn_drain);
+static MP_DEFINE_CONST_FUN_OBJ_2(conn_drain_obj, fs_conn_drain);
 
 // next_run(max): a memoryview over the next run of body bytes (at most max) inside the
 // transport's own buffer, or None at the end. Nothing is copied and nothing allocated after
 // the first call: the same memoryview is re-pointed, so it is valid until the next call.
-static mp_obj_t conn_next_run(mp_obj_t self_in, mp_obj_t max_in) {
+mp_obj_t fs_conn_next_run(mp_obj_t self_in, mp_obj_t max_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_int_t max = mp_obj_get_int(max_in);
     if (max <= 0) {
@@ -770,15 +768,22 @@ static mp_obj_t conn_next_run(mp_obj_t self_in, mp_obj_t max_in) {
     self->view_pending = n;
     return MP_OBJ_FROM_PTR(self->view);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(conn_next_run_obj, conn_next_run);
+static MP_DEFINE_CONST_FUN_OBJ_2(conn_next_run_obj, fs_conn_next_run);
+
+// body_pending(): True while response body bytes remain to be read.
+static mp_obj_t conn_body_pending(mp_obj_t self_in) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    return mp_obj_new_bool(self->state == STATE_BODY);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(conn_body_pending_obj, conn_body_pending);
 
 // reusable(): True when the last response is complete and the connection may carry another.
-static mp_obj_t conn_reusable(mp_obj_t self_in) {
+mp_obj_t fs_conn_reusable(mp_obj_t self_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     return mp_obj_new_bool((self->state == STATE_IDLE || self->state == STATE_DONE) && fs_tp_is_open(&self->tp)
         && fs_tp_buffered(&self->tp) == 0 && (self->state == STATE_IDLE || self->keep_alive));
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(conn_reusable_obj, conn_reusable);
+static MP_DEFINE_CONST_FUN_OBJ_1(conn_reusable_obj, fs_conn_reusable);
 
 static const mp_rom_map_elem_t conn_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_request), MP_ROM_PTR(&conn_request_obj) },
@@ -792,6 +797,7 @@ static const mp_rom_map_elem_t conn_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&conn_drain_obj) },
     { MP_ROM_QSTR(MP_QSTR_next_run), MP_ROM_PTR(&conn_next_run_obj) },
     { MP_ROM_QSTR(MP_QSTR_reusable), MP_ROM_PTR(&conn_reusable_obj) },
+    { MP_ROM_QSTR(MP_QSTR_body_pending), MP_ROM_PTR(&conn_body_pending_obj) },
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&conn_settimeout_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mp_stream_close_obj) },

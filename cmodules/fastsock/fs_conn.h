@@ -23,6 +23,13 @@ extern fs_stats_t fs_stats;
 // 10 MB body is not hashed just to be returned.
 mp_obj_t fs_new_bytes(vstr_t *v);
 
+// Body access for Response objects (same behaviour as the Connection methods of these names).
+mp_obj_t fs_conn_readall(mp_obj_t conn);
+mp_obj_t fs_conn_save(size_t n_args, const mp_obj_t *args); // (conn, stream, progress, piece)
+mp_obj_t fs_conn_drain(mp_obj_t conn, mp_obj_t limit);
+mp_obj_t fs_conn_next_run(mp_obj_t conn, mp_obj_t max);
+mp_obj_t fs_conn_reusable(mp_obj_t conn);
+
 // Exceptions (all OSError subclasses; the message says what happened).
 extern const mp_obj_type_t fs_type_ProtocolError;
 extern const mp_obj_type_t fs_type_LimitError;

@@ -12,14 +12,19 @@ static inline uint8_t ascii_lower(uint8_t c) {
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
-mp_obj_t fs_headers_pack(const fs_hdr_t *hdrs, size_t n) {
-    size_t total = 0;
+mp_obj_t fs_headers_pack(const char *reason, size_t reason_len, const fs_hdr_t *hdrs, size_t n) {
+    size_t total = 2 + reason_len;
     for (size_t i = 0; i < n; i++) {
         total += 4u + hdrs[i].name_len + hdrs[i].value_len;
     }
     vstr_t v;
     vstr_init_len(&v, total);
+    fs_stats.heap_allocs++;
     uint8_t *p = (uint8_t *)v.buf;
+    p[0] = (uint8_t)reason_len;
+    p[1] = (uint8_t)(reason_len >> 8);
+    memcpy(p + 2, reason, reason_len);
+    p += 2 + reason_len;
     for (size_t i = 0; i < n; i++) {
         const fs_hdr_t *h = &hdrs[i];
         p[0] = (uint8_t)h->name_len;
@@ -34,7 +39,6 @@ mp_obj_t fs_headers_pack(const fs_hdr_t *hdrs, size_t n) {
         memcpy(p, h->value, h->value_len);
         p += h->value_len;
     }
-    fs_stats.heap_allocs++;
     return fs_new_bytes(&v);
 }
 
@@ -54,10 +58,29 @@ mp_obj_t fs_headers_str(const char *data, size_t len) {
 // Walk the packed fields: calls back with each (name, value); stops when cb returns false.
 typedef bool (*field_cb_t)(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen);
 
-static void each_field(mp_obj_t packed, field_cb_t cb, void *ctx) {
+// The packed block's reason phrase; *end is set to the end of the block.
+static const uint8_t *packed_reason(mp_obj_t packed, size_t *rlen, const uint8_t **end) {
     size_t len;
     const uint8_t *p = (const uint8_t *)mp_obj_str_get_data(packed, &len);
-    const uint8_t *end = p + len;
+    *end = p + len;
+    *rlen = len >= 2 ? (size_t)(p[0] | (p[1] << 8)) : 0;
+    if (len < 2 || len - 2 < *rlen) {
+        mp_raise_ValueError(MP_ERROR_TEXT("corrupt header block"));
+    }
+    return p + 2;
+}
+
+mp_obj_t fs_headers_reason_of(mp_obj_t packed) {
+    size_t rlen;
+    const uint8_t *end;
+    const uint8_t *r = packed_reason(packed, &rlen, &end);
+    return fs_headers_str((const char *)r, rlen);
+}
+
+static void each_field(mp_obj_t packed, field_cb_t cb, void *ctx) {
+    size_t rlen;
+    const uint8_t *end;
+    const uint8_t *p = packed_reason(packed, &rlen, &end) + rlen;
     while (end - p >= 4) {
         size_t nlen = p[0] | (p[1] << 8);
         size_t vlen = p[2] | (p[3] << 8);
@@ -106,7 +129,7 @@ static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t
     return true;
 }
 
-static mp_obj_t fs_headers_get(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
+mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
     lookup_t l = {0};
     l.name = (const uint8_t *)mp_obj_str_get_data(name_in, &l.nlen);
     each_field(packed, lookup_cb, &l);
@@ -120,7 +143,6 @@ static mp_obj_t fs_headers_get(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt)
     vstr_clear(&l.joined);
     return s;
 }
-MP_DEFINE_CONST_FUN_OBJ_3(fs_headers_get_obj, fs_headers_get);
 
 static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
     mp_obj_t dict = MP_OBJ_FROM_PTR(ctx);
@@ -143,9 +165,8 @@ static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *
     return true;
 }
 
-static mp_obj_t fs_headers_dict(mp_obj_t packed) {
+mp_obj_t fs_headers_dict_of(mp_obj_t packed) {
     mp_obj_t dict = mp_obj_new_dict(0);
     each_field(packed, dict_cb, MP_OBJ_TO_PTR(dict));
     return dict;
 }
-MP_DEFINE_CONST_FUN_OBJ_1(fs_headers_dict_obj, fs_headers_dict);

@@ -7,19 +7,22 @@
 
 #include "fs_http.h"
 
-// Pack n parsed fields: per field a 2-byte name length, a 2-byte value length (little
-// endian), the lower-cased name, the value. Returns a bytes object.
-mp_obj_t fs_headers_pack(const fs_hdr_t *hdrs, size_t n);
+// Pack the reason phrase and n parsed fields into one bytes object: a 2-byte reason length
+// (little endian) and the reason, then per field a 2-byte name length, a 2-byte value
+// length, the lower-cased name and the value.
+mp_obj_t fs_headers_pack(const char *reason, size_t reason_len, const fs_hdr_t *hdrs, size_t n);
 
 // A str from header bytes: UTF-8 as is; any other byte >= 0x80 becomes '?' (obs-text is
 // opaque per RFC 9110 5.5), so a hostile value never raises UnicodeError.
 mp_obj_t fs_headers_str(const char *data, size_t len);
 
-// _fastsock.hget(packed, name, default): the value of `name` (any case), repeated fields
-// joined by ", ", or default.
-MP_DECLARE_CONST_FUN_OBJ_3(fs_headers_get_obj);
+// The value of header `name` (a str, any case), repeated fields joined by ", ", or dflt.
+mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name, mp_obj_t dflt);
 
-// _fastsock.hdict(packed): all fields as a dict of lower-cased name -> value.
-MP_DECLARE_CONST_FUN_OBJ_1(fs_headers_dict_obj);
+// The reason phrase.
+mp_obj_t fs_headers_reason_of(mp_obj_t packed);
+
+// All fields as a dict of lower-cased name -> value.
+mp_obj_t fs_headers_dict_of(mp_obj_t packed);
 
 #endif // FS_HEADERS_H

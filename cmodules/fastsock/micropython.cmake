@@ -5,6 +5,7 @@ target_sources(usermod_fastsock INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modfastsock.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_conn.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_headers.c
+    ${CMAKE_CURRENT_LIST_DIR}/fs_response.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_http.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_transport_lwip.c
 )

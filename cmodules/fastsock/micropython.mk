@@ -1,6 +1,6 @@
 # fastsock for make-based ports (the host port); the ESP32 build uses micropython.cmake.
 FASTSOCK_MOD_DIR := $(USERMOD_DIR)
-SRC_USERMOD_C += $(FASTSOCK_MOD_DIR)/modfastsock.c $(FASTSOCK_MOD_DIR)/fs_conn.c $(FASTSOCK_MOD_DIR)/fs_headers.c
+SRC_USERMOD_C += $(FASTSOCK_MOD_DIR)/modfastsock.c $(FASTSOCK_MOD_DIR)/fs_conn.c $(FASTSOCK_MOD_DIR)/fs_headers.c $(FASTSOCK_MOD_DIR)/fs_response.c
 SRC_USERMOD_LIB_C += $(FASTSOCK_MOD_DIR)/fs_http.c
 # FS_TRANSPORT=lwip (host builds over a real lwIP): the device's netconn transport.
 ifeq ($(FS_TRANSPORT),lwip)

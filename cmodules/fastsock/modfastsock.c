@@ -6,7 +6,7 @@
 #include "py/runtime.h"
 
 #include "fs_conn.h"
-#include "fs_headers.h"
+#include "fs_response.h"
 #include "fs_transport.h"
 
 // stats(): counters that prove the zero-copy and reuse claims (see the README).
@@ -40,8 +40,8 @@ static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__fastsock) },
     { MP_ROM_QSTR(MP_QSTR_Connection), MP_ROM_PTR(&fs_conn_type) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&fastsock_stats_obj) },
-    { MP_ROM_QSTR(MP_QSTR_hget), MP_ROM_PTR(&fs_headers_get_obj) },
-    { MP_ROM_QSTR(MP_QSTR_hdict), MP_ROM_PTR(&fs_headers_dict_obj) },
+    { MP_ROM_QSTR(MP_QSTR_Response), MP_ROM_PTR(&fs_response_type) },
+    { MP_ROM_QSTR(MP_QSTR_Headers), MP_ROM_PTR(&fs_headers_type) },
     { MP_ROM_QSTR(MP_QSTR_VERSION), MP_ROM_PTR(&fastsock_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset_stats), MP_ROM_PTR(&fastsock_reset_stats_obj) },
     { MP_ROM_QSTR(MP_QSTR_ProtocolError), MP_ROM_PTR(&fs_type_ProtocolError) },
