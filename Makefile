@@ -15,10 +15,11 @@ deps:
 
 # The three host interpreters whose paths are a contract (see README).
 host: deps
-	@echo "== building host interpreters (native, -m32, ASan+UBSan)"
+	@echo "== building host interpreters (native, -m32, ASan+UBSan, lwIP)"
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host32 MICROPY_FORCE_32BIT=1
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-asan FS_SANITIZE=1
+	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip FS_TRANSPORT=lwip
 
 run: host
 	@$(PYTHON) scripts/demo.py

@@ -188,3 +188,62 @@ def routes(table, requests_seen=None):
                 return
 
     return handler
+
+
+# Fault modes for transport tests (tests/test_lwip.py): each is a handler factory.
+
+
+def _head(length):
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % length
+
+
+def reset_mid_body(body, after):
+    """Handler: promise len(body) bytes, send the first `after`, then reset (RST)."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        conn.sendall(_head(len(body)) + body[:after])
+        sleep_until(stop, 0.2)
+        reset(conn)
+
+    return handler
+
+
+def close_mid_body(body, after):
+    """Handler: promise len(body) bytes, send the first `after`, then close normally (FIN)."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        conn.sendall(_head(len(body)) + body[:after])
+
+    return handler
+
+
+def close_before_head(conn, stop):
+    """Handler: read the request and close without answering."""
+    read_request(conn)
+
+
+def trickle_body(body, piece, interval):
+    """Handler: send the head, then the body `piece` bytes at a time, `interval` s apart."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        conn.sendall(_head(len(body)))
+        for i in range(0, len(body), piece):
+            if stop.wait(interval):
+                return
+            conn.sendall(body[i : i + piece])
+
+    return handler
+
+
+def stall_mid_body(body, after):
+    """Handler: send the head and `after` body bytes of len(body), then say nothing."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        conn.sendall(_head(len(body)) + body[:after])
+        stop.wait(60)
+
+    return handler

@@ -4,12 +4,13 @@
 
 #include <string.h>
 
-// Header-name characters (RFC 9110 tchar). CR, LF and ':' map to 0, so a name scan always
-// stops inside its line without a bounds check.
-static const uint8_t k_tchar[256] = {
+// Byte classes: 1 = header-name character (RFC 9110 tchar), 2 = SP or HT, 0 = anything else.
+// CR, LF and ':' are 0, so the name and whitespace loops stop inside their line.
+enum { CLASS_TCHAR = 1, CLASS_OWS = 2 };
+static const uint8_t k_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, //
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
-    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, //
+    2, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, //
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, //
     0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, //
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, //
@@ -34,6 +35,9 @@ static inline fs_word_t load_word(const uint8_t *p) {
 // Index of the lowest flagged byte; only the lowest flag is exact (borrows run upward).
 static inline size_t first_flag(fs_word_t m) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (sizeof m == sizeof(unsigned long)) {
+        return (size_t)__builtin_ctzl((unsigned long)m) >> 3; // ctzll is a libgcc call on ILP32
+    }
     return (size_t)__builtin_ctzll((unsigned long long)m) >> 3;
 #else
     size_t k = 0;
@@ -63,23 +67,22 @@ static const uint8_t *find_lf(const uint8_t *p, const uint8_t *end) {
     return p;
 }
 
-// First control byte (< 0x20, HT included) or DEL at or after p. A LF must lie before limit:
-// it ends the byte loop, and words are only read while they fit before limit.
+// First control byte (< 0x20, HT included) or DEL in [p, limit), or limit.
 static const uint8_t *skip_text(const uint8_t *p, const uint8_t *limit) {
 #if FS_WORD_SCAN
     while ((size_t)(limit - p) >= sizeof(fs_word_t)) {
+        // On the low 7 bits no byte carries into the next: x + 0x60 has bit 7 set iff x >= 0x20,
+        // x + 1 iff x == 0x7f. Bytes >= 0x80 (obs-text) are masked out.
         fs_word_t v = load_word(p);
-        fs_word_t t = v ^ (k_ones * 0x7f);
-        fs_word_t m = ((v - k_ones * 0x20) | (t - k_ones)) & ~v & ~t & (k_ones << 7);
+        fs_word_t x = v & (k_ones * 0x7f);
+        fs_word_t m = (~(x + k_ones * 0x60) | (x + k_ones)) & ~v & (k_ones << 7);
         if (m) {
             return p + first_flag(m);
         }
         p += sizeof(fs_word_t);
     }
-#else
-    (void)limit;
 #endif
-    while (*p >= 0x20 && *p != 0x7f) {
+    while (p < limit && *p >= 0x20 && *p != 0x7f) {
         p++;
     }
     return p;
@@ -160,12 +163,12 @@ static int find_head_end(fs_head_t *h, const fs_seg_t *segs, size_t nsegs) {
 // Read position in the chain; it never rests at a segment's end except at the head's end.
 typedef struct {
     const fs_seg_t *segs;
-    size_t i;            // segment holding p
-    const uint8_t *p;    // next byte
-    const uint8_t *end;  // end of segs[i]
-    size_t off;          // chain offset of p
-    size_t head_end;     // chain offset just past the head
-    char *scratch;       // room for lines that straddle segments
+    size_t i;           // segment holding p
+    const uint8_t *p;   // next byte
+    const uint8_t *end; // end of segs[i]
+    size_t off;         // chain offset of p
+    size_t head_end;    // chain offset just past the head
+    char *scratch;      // room for lines that straddle segments
     size_t scratch_left;
 } cursor_t;
 
@@ -272,23 +275,35 @@ static int line_error(const uint8_t *line, const uint8_t *limit, int err) {
     return err;
 }
 
-// Move past the line end at p (CR LF or a bare LF); NULL if p holds anything else.
-static const uint8_t *line_end(const uint8_t *p) {
-    if (*p == '\r') {
-        p++; // the line's LF is still ahead, so p is readable
+// The line parsers below read [p, end) where some byte of class 0 lies before end: a line's
+// LF, or the sentinel the one-pass path finds. That bounds the name and whitespace loops; the
+// rest is checked against end. FS_INCOMPLETE from them means "ran out of [p, end)".
+
+// Move past the line end at *pp (CR LF or a bare LF). Returns 0, FS_INCOMPLETE or SYNTAX.
+static int line_end(const uint8_t **pp, const uint8_t *end) {
+    const uint8_t *p = *pp;
+    if (*p == '\r' && ++p == end) {
+        return FS_INCOMPLETE;
     }
-    return *p == '\n' ? p + 1 : NULL;
+    if (*p != '\n') {
+        return FS_ERR_SYNTAX; // a control byte, DEL or a bare CR
+    }
+    *pp = p + 1;
+    return 0;
 }
 
 // status-line = "HTTP/1." DIGIT SP 3DIGIT [ SP reason ] line-end. The SP before an empty
 // reason may be missing, as some embedded servers send "HTTP/1.1 200\r\n".
-static int parse_status(fs_head_t *h, const uint8_t *line, const uint8_t *limit,
+static int parse_status(fs_head_t *h, const uint8_t *line, const uint8_t *end,
                         const uint8_t **next) {
     static const char k_version[] = "HTTP/1.";
     const uint8_t *p = line;
+    if (end - p < 13) {
+        return FS_INCOMPLETE; // shorter than "HTTP/1.1 200" and a LF
+    }
     for (size_t k = 0; k < sizeof k_version - 1; k++) {
         if (p[k] != (uint8_t)k_version[k]) {
-            return FS_ERR_SYNTAX; // stops at the LF at the latest
+            return FS_ERR_SYNTAX;
         }
     }
     p += sizeof k_version - 1;
@@ -306,13 +321,16 @@ static int parse_status(fs_head_t *h, const uint8_t *line, const uint8_t *limit,
     const uint8_t *reason = p;
     if (*p == ' ') {
         reason = ++p;
-        for (p = skip_text(p, limit); *p == '\t'; p = skip_text(p + 1, limit)) {
+        for (p = skip_text(p, end); p < end && *p == '\t'; p = skip_text(p + 1, end)) {
+        }
+        if (p == end) {
+            return FS_INCOMPLETE;
         }
     }
     const uint8_t *rend = p;
-    p = line_end(p);
-    if (!p) {
-        return FS_ERR_SYNTAX;
+    int r = line_end(&p, end);
+    if (r) {
+        return r;
     }
     if ((size_t)(p - 1 - line) > FS_MAX_LINE_BYTES) {
         return FS_ERR_LINE_TOO_LONG;
@@ -359,10 +377,18 @@ static int on_content_length(framing_t *f, const uint8_t *v, size_t len) {
         if (elen == 0) {
             return FS_ERR_BAD_LENGTH;
         }
+        size_t k = 0;
+        while (k < elen - 1 && e[k] == '0') {
+            k++; // leading zeros
+        }
+        if (elen - k > 20) {
+            return FS_ERR_BAD_LENGTH; // 2^64 has 20 digits
+        }
         uint64_t x = 0;
-        for (size_t k = 0; k < elen; k++) {
+        for (; k < elen; k++) {
             unsigned d = (unsigned)e[k] - '0';
-            if (d > 9 || x > (UINT64_MAX - d) / 10) {
+            // Only a 20th digit can overflow: check it against UINT64_MAX / 10 and % 10.
+            if (d > 9 || (x >= 1844674407370955161u && (x > 1844674407370955161u || d > 5))) {
                 return FS_ERR_BAD_LENGTH;
             }
             x = x * 10 + d;
@@ -409,8 +435,7 @@ static void on_connection(framing_t *f, const uint8_t *v, size_t len) {
 }
 
 // Interpret the framing headers; the switch on length keeps other names to one compare.
-static int on_field(framing_t *f, const uint8_t *name, size_t nlen, const uint8_t *v,
-                    size_t vlen) {
+static int on_field(framing_t *f, const uint8_t *name, size_t nlen, const uint8_t *v, size_t vlen) {
     switch (nlen) {
     case 10:
         if (token_is(name, "connection", 10)) {
@@ -434,32 +459,50 @@ static int on_field(framing_t *f, const uint8_t *name, size_t nlen, const uint8_
 
 // field-line = token ":" OWS value OWS line-end. A line starting with SP/HT (obs-fold) or
 // with whitespace before the colon has no valid token and is rejected (RFC 9112 5.1, 5.2).
-static int parse_field(framing_t *f, fs_hdr_t *hd, const uint8_t *line, const uint8_t *limit,
+static int parse_field(framing_t *f, fs_hdr_t *hd, const uint8_t *line, const uint8_t *end,
                        const uint8_t **next) {
     const uint8_t *p = line;
-    while (k_tchar[*p]) {
-        p++;
+    // Four bytes per round: names are short, so the loop overhead matters.
+    while (k_class[p[0]] == CLASS_TCHAR) {
+        if (k_class[p[1]] != CLASS_TCHAR) {
+            p += 1;
+            break;
+        }
+        if (k_class[p[2]] != CLASS_TCHAR) {
+            p += 2;
+            break;
+        }
+        if (k_class[p[3]] != CLASS_TCHAR) {
+            p += 3;
+            break;
+        }
+        p += 4;
     }
     if (*p != ':' || p == line) {
         return FS_ERR_SYNTAX;
     }
     size_t name_len = (size_t)(p - line);
-    p++;
-    while (*p == ' ' || *p == '\t') {
-        p++;
+    if (++p == end) {
+        return FS_INCOMPLETE;
+    }
+    while (k_class[*p] == CLASS_OWS) {
+        p++; // stops at the run's last byte at the latest: it is of class 0
     }
     const uint8_t *v = p;
-    for (p = skip_text(p, limit); *p == '\t'; p = skip_text(p + 1, limit)) {
+    for (p = skip_text(p, end); p < end && *p == '\t'; p = skip_text(p + 1, end)) {
+    }
+    if (p == end) {
+        return FS_INCOMPLETE;
     }
     const uint8_t *vend = p;
-    p = line_end(p); // NULL: a control byte, DEL or a bare CR inside the value
-    if (!p) {
-        return FS_ERR_SYNTAX;
+    int r = line_end(&p, end);
+    if (r) {
+        return r;
     }
     if ((size_t)(p - 1 - line) > FS_MAX_LINE_BYTES) {
         return FS_ERR_LINE_TOO_LONG;
     }
-    while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) {
+    while (vend > v && k_class[vend[-1]] == CLASS_OWS) {
         vend--;
     }
     hd->name = (const char *)line;
@@ -497,7 +540,89 @@ static void finish_head(fs_head_t *h, const framing_t *f, size_t n) {
 
 enum { HEAD_FINAL = 0, HEAD_INTERIM = 1 };
 
-// Parse the complete head [h->start, head_end). Returns HEAD_FINAL, HEAD_INTERIM or an error.
+// What a complete head means: HEAD_FINAL, HEAD_INTERIM (1xx but 101) or FS_ERR_UNSUPPORTED.
+static int head_verdict(fs_head_t *h, const framing_t *f, size_t n) {
+    unsigned st = h->status;
+    if (st < 200 && st != 101) {
+        return HEAD_INTERIM;
+    }
+    // Undecodable codings only matter when a body follows.
+    if (f->te_seen && !(f->te_chunked && !f->te_other) && !h->head_request && st >= 200 &&
+        st != 204 && st != 304) {
+        return FS_ERR_UNSUPPORTED;
+    }
+    finish_head(h, f, n);
+    return HEAD_FINAL;
+}
+
+// One-pass parse of a head lying in [start, end) (class-0 byte before end). Returns the
+// head's length with *kind set from head_verdict, FS_INCOMPLETE, or an error.
+static int parse_run(fs_head_t *h, const uint8_t *start, const uint8_t *end, fs_hdr_t *headers,
+                     size_t max_headers, int *kind) {
+    framing_t f;
+    const uint8_t *p;
+    size_t n = 0;
+    memset(&f, 0, sizeof f);
+    int r = parse_status(h, start, end, &p);
+    if (r) {
+        return r;
+    }
+    for (;;) {
+        if (p == end) {
+            return FS_INCOMPLETE;
+        }
+        if (*p == '\r' || *p == '\n') {
+            r = line_end(&p, end);
+            if (r) {
+                return r;
+            }
+            break;
+        }
+        if (n == max_headers) {
+            return FS_ERR_TOO_MANY_HEADERS;
+        }
+        r = parse_field(&f, &headers[n], p, end, &p);
+        if (r) {
+            return r;
+        }
+        n++;
+    }
+    *kind = head_verdict(h, &f, n);
+    return (int)(p - start);
+}
+
+// Fast path, tried before any scanning of a head: parse it in one pass if it lies whole in
+// the segment where it starts. Returns the chain offset past it (*kind set), or 0 to leave
+// the verdict to the general path (head not all here, or any error: errors are reported only
+// once the scan has proved the head complete, so they never depend on segmentation).
+static int parse_fast(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *headers,
+                      size_t max_headers, int *kind) {
+    size_t base = 0, i = 0;
+    while (i < nsegs && h->start >= base + segs[i].len) {
+        base += segs[i].len;
+        i++;
+    }
+    if (i == nsegs) {
+        return 0;
+    }
+    const uint8_t *p = segs[i].ptr + (h->start - base);
+    const uint8_t *end = segs[i].ptr + segs[i].len;
+    // End the run at a class-0 byte near the segment's end (usually the head's last LF).
+    for (int k = 0; k_class[end[-1]] != 0; k++) {
+        if (k == 64 || --end == p) {
+            return 0;
+        }
+    }
+    int r = parse_run(h, p, end, headers, max_headers, kind);
+    if (r <= 0 || *kind < 0 || r > FS_MAX_HEAD_BYTES) {
+        return 0;
+    }
+    h->scanned = h->start + (uint32_t)r;
+    return (int)h->scanned;
+}
+
+// General path: parse the complete head [h->start, head_end), line by line across segments.
+// Returns HEAD_FINAL, HEAD_INTERIM or an error.
 static int parse_head(fs_head_t *h, cursor_t *c, fs_hdr_t *headers, size_t max_headers) {
     const uint8_t *line, *limit, *next;
     framing_t f;
@@ -509,7 +634,8 @@ static int parse_head(fs_head_t *h, cursor_t *c, fs_hdr_t *headers, size_t max_h
     }
     r = parse_status(h, line, limit, &next);
     if (r) {
-        return line_error(line, limit, r);
+        // The line's LF is in the run, so running out means the line is too short.
+        return line_error(line, limit, r == FS_INCOMPLETE ? FS_ERR_SYNTAX : r);
     }
     cursor_skip(c, (size_t)(next - line));
     for (;;) {
@@ -531,21 +657,12 @@ static int parse_head(fs_head_t *h, cursor_t *c, fs_hdr_t *headers, size_t max_h
         }
         r = parse_field(&f, &headers[n], line, limit, &next);
         if (r) {
-            return line_error(line, limit, r);
+            return line_error(line, limit, r == FS_INCOMPLETE ? FS_ERR_SYNTAX : r);
         }
         n++;
         cursor_skip(c, (size_t)(next - line));
     }
-    if (h->status < 200 && h->status != 101) {
-        return HEAD_INTERIM;
-    }
-    // Undecodable codings only matter when a body follows.
-    if (f.te_seen && !(f.te_chunked && !f.te_other) && !h->head_request && h->status != 204 &&
-        h->status != 304 && h->status >= 200) {
-        return FS_ERR_UNSUPPORTED;
-    }
-    finish_head(h, &f, n);
-    return HEAD_FINAL;
+    return head_verdict(h, &f, n);
 }
 
 void fs_head_init(fs_head_t *h, int head_request) {
@@ -556,25 +673,35 @@ void fs_head_init(fs_head_t *h, int head_request) {
 int fs_head_parse(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *headers,
                   size_t max_headers, char *scratch, size_t scratch_len) {
     for (;;) {
-        int end = find_head_end(h, segs, nsegs);
-        if (end < 0) {
-            return end;
+        int kind = HEAD_FINAL;
+        int end =
+            h->scanned == h->start ? parse_fast(h, segs, nsegs, headers, max_headers, &kind) : 0;
+        if (end == 0) {
+            end = find_head_end(h, segs, nsegs);
+            if (end < 0) {
+                return end;
+            }
+            cursor_t c;
+            c.segs = segs;
+            c.head_end = (size_t)end;
+            c.scratch = scratch;
+            c.scratch_left = scratch_len;
+            cursor_seek(&c, h->start);
+            kind = parse_head(h, &c, headers, max_headers);
+            if (kind < 0) {
+                return kind;
+            }
         }
-        cursor_t c;
-        c.segs = segs;
-        c.head_end = (size_t)end;
-        c.scratch = scratch;
-        c.scratch_left = scratch_len;
-        cursor_seek(&c, h->start);
-        int r = parse_head(h, &c, headers, max_headers);
-        if (r != HEAD_INTERIM) {
-            return r == HEAD_FINAL ? end : r;
+        if (kind == HEAD_FINAL) {
+            return end;
         }
         // 1xx: drop it (its fields and scratch use too) and look for the next head.
         if (++h->interim > FS_MAX_INTERIM_HEADS) {
             return FS_ERR_TOO_MANY_INTERIM;
         }
         h->start = (uint32_t)end;
+        h->scanned = (uint32_t)end;
+        h->newlines = SCAN_MID;
     }
 }
 
@@ -612,11 +739,11 @@ static int overhead_ok(const fs_chunked_t *c) {
     return c->overhead <= FS_CHUNK_OVERHEAD_FREE + (uint64_t)FS_CHUNK_OVERHEAD_RATIO * c->data;
 }
 
-void fs_chunked_init(fs_chunked_t *c) {
-    memset(c, 0, sizeof *c);
-}
+void fs_chunked_init(fs_chunked_t *c) { memset(c, 0, sizeof *c); }
 
-// One framing byte; returns 0 or an error.
+enum { LINE_DONE = 1 };
+
+// One framing byte; returns 0, LINE_DONE when it ended a framing line, or an error.
 static int chunk_framing(fs_chunked_t *c, uint8_t ch) {
     int d;
     switch (c->state) {
@@ -663,7 +790,7 @@ static int chunk_framing(fs_chunked_t *c, uint8_t ch) {
             return FS_ERR_BAD_CHUNK;
         }
         c->state = c->remaining ? CK_DATA : CK_TRAILER;
-        return overhead_ok(c) ? 0 : FS_ERR_CHUNK_OVERHEAD;
+        return LINE_DONE;
     case CK_DATA_CR:
         if (ch != '\r') {
             return FS_ERR_BAD_CHUNK;
@@ -675,7 +802,7 @@ static int chunk_framing(fs_chunked_t *c, uint8_t ch) {
             return FS_ERR_BAD_CHUNK;
         }
         c->state = CK_SIZE_FIRST;
-        return overhead_ok(c) ? 0 : FS_ERR_CHUNK_OVERHEAD;
+        return LINE_DONE;
     default:
         break;
     }
@@ -690,13 +817,13 @@ static int chunk_framing(fs_chunked_t *c, uint8_t ch) {
             return 0;
         }
         c->state = CK_TNAME;
-        return k_tchar[ch] ? 0 : FS_ERR_SYNTAX;
+        return k_class[ch] == CLASS_TCHAR ? 0 : FS_ERR_SYNTAX;
     case CK_TNAME:
         if (ch == ':') {
             c->state = CK_TVALUE;
             return 0;
         }
-        return k_tchar[ch] ? 0 : FS_ERR_SYNTAX;
+        return k_class[ch] == CLASS_TCHAR ? 0 : FS_ERR_SYNTAX;
     case CK_TVALUE:
         if (ch == '\r') {
             c->state = CK_TLF;
@@ -708,48 +835,63 @@ static int chunk_framing(fs_chunked_t *c, uint8_t ch) {
             return FS_ERR_SYNTAX;
         }
         c->state = CK_TRAILER;
-        return overhead_ok(c) ? 0 : FS_ERR_CHUNK_OVERHEAD;
+        return LINE_DONE;
     case CK_END_LF:
         if (ch != '\n') {
             return FS_ERR_BAD_CHUNK;
         }
         c->state = CK_DONE;
         c->done = 1;
-        return overhead_ok(c) ? 0 : FS_ERR_CHUNK_OVERHEAD;
+        return LINE_DONE;
     default:
         return FS_ERR_BAD_CHUNK;
     }
 }
 
+// Report in[i .. i + n) as body bytes, n bounded by the chunk; returns the consumed count.
+static int data_run(fs_chunked_t *c, size_t i, size_t len, size_t *data_off, size_t *data_len) {
+    size_t n = len - i;
+    if (c->remaining < n) {
+        n = (size_t)c->remaining;
+    }
+    *data_off = i;
+    *data_len = n;
+    c->remaining -= n;
+    c->data += n;
+    if (!c->remaining) {
+        c->state = CK_DATA_CR;
+    }
+    return (int)(i + n);
+}
+
 int fs_chunked_step(fs_chunked_t *c, const uint8_t *in, size_t len, size_t *data_off,
                     size_t *data_len) {
-    size_t i = 0;
-    *data_off = 0;
-    *data_len = 0;
     if (len > INT32_MAX) {
         len = INT32_MAX; // the consumed count must fit the int result
     }
+    if (c->state == CK_DATA && len) {
+        return data_run(c, 0, len, data_off, data_len); // mid-chunk: the common call
+    }
+    *data_off = 0;
+    *data_len = 0;
+    size_t i = 0, mark = 0; // framing bytes in[mark..i) are not yet in c->overhead
     while (i < len && !c->done) {
         if (c->state == CK_DATA) {
-            size_t n = len - i;
-            if (c->remaining < n) {
-                n = (size_t)c->remaining;
-            }
-            *data_off = i;
-            *data_len = n;
-            c->remaining -= n;
-            c->data += n;
-            if (!c->remaining) {
-                c->state = CK_DATA_CR;
-            }
-            return (int)(i + n);
+            c->overhead += i - mark;
+            return data_run(c, i, len, data_off, data_len);
         }
-        c->overhead++;
         int r = chunk_framing(c, in[i++]);
-        if (r) {
+        if (r == LINE_DONE) {
+            c->overhead += i - mark;
+            mark = i;
+            if (!overhead_ok(c)) {
+                return FS_ERR_CHUNK_OVERHEAD;
+            }
+        } else if (r) {
             return r;
         }
     }
+    c->overhead += i - mark;
     return (int)i;
 }
 

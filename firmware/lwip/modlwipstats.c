@@ -1,0 +1,67 @@
+// lwipstats: lwIP's statistics for host tests (host-lwip builds only, never on the device).
+//   used()   -> {pool name: entries in use, ..., "HEAP": bytes of lwIP's heap in use}
+//   faults() -> what the host netif and its fault injector did (see hostnet.h)
+//   coalesced() -> bytes fastsock's transport copied to merge chains of tiny pbufs
+//   display() prints lwIP's own stats_display() report.
+#include "py/runtime.h"
+
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+
+#include "fs_transport.h"
+#include "hostnet.h"
+
+static mp_obj_t lwipstats_used(void) {
+    mp_obj_t d = mp_obj_new_dict(MEMP_MAX + 1);
+    for (int i = 0; i < MEMP_MAX; i++) {
+        const struct stats_mem *m = lwip_stats.memp[i];
+        if (m != NULL) {
+            mp_obj_dict_store(d, mp_obj_new_str_from_cstr(m->name), MP_OBJ_NEW_SMALL_INT(m->used));
+        }
+    }
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_HEAP), mp_obj_new_int_from_uint(lwip_stats.mem.used));
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_used_obj, lwipstats_used);
+
+static mp_obj_t lwipstats_faults(void) {
+    const fs_hostnet_stats_t *s = &fs_hostnet_stats;
+    mp_obj_t d = mp_obj_new_dict(8);
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_frames_in), mp_obj_new_int_from_uint(s->frames_in));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_frames_out), mp_obj_new_int_from_uint(s->frames_out));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_dropped), mp_obj_new_int_from_uint(s->dropped));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_duplicated), mp_obj_new_int_from_uint(s->duplicated));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_delayed), mp_obj_new_int_from_uint(s->delayed));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_reordered), mp_obj_new_int_from_uint(s->reordered));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_no_pbuf), mp_obj_new_int_from_uint(s->no_pbuf));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_guard_dropped), mp_obj_new_int_from_uint(s->guard_dropped));
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_faults_obj, lwipstats_faults);
+
+static mp_obj_t lwipstats_coalesced(void) {
+    return mp_obj_new_int_from_uint(fs_tp_coalesced);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_coalesced_obj, lwipstats_coalesced);
+
+static mp_obj_t lwipstats_display(void) {
+    stats_display();
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_display_obj, lwipstats_display);
+
+static const mp_rom_map_elem_t lwipstats_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_lwipstats) },
+    { MP_ROM_QSTR(MP_QSTR_used), MP_ROM_PTR(&lwipstats_used_obj) },
+    { MP_ROM_QSTR(MP_QSTR_faults), MP_ROM_PTR(&lwipstats_faults_obj) },
+    { MP_ROM_QSTR(MP_QSTR_coalesced), MP_ROM_PTR(&lwipstats_coalesced_obj) },
+    { MP_ROM_QSTR(MP_QSTR_display), MP_ROM_PTR(&lwipstats_display_obj) },
+};
+static MP_DEFINE_CONST_DICT(lwipstats_module_globals, lwipstats_module_globals_table);
+
+const mp_obj_module_t lwipstats_module = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&lwipstats_module_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR_lwipstats, lwipstats_module);
