@@ -1,0 +1,208 @@
+"""Hostile and broken servers: every case ends in a clear Python exception (never a crash,
+hang or short body), and afterwards no connection stays open and the heap is back to where
+it was. Runs in every host build (the ASan+UBSan build checks the C paths)."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from rawserver import (RawServer, canned, close_before_head, close_mid_body, read_request,
+                       reset_mid_body, stall, stall_mid_body, trickle)
+
+# One script for every case: the request, what it raised, and the leftovers.
+PROBE = """
+import fastsock, gc
+def attempt():
+    try:
+        r = fastsock.get(%(url)r, timeout=%(timeout)r)
+        r.content
+    except Exception as e:
+        return type(e).__name__, e.args[-1] if e.args else "", getattr(e, "errno", None)
+    return "no error", "", None
+attempt()   # warm-up: code paths and module state allocate once
+gc.collect()
+before = gc.mem_alloc()
+kind, msg, errno = attempt()
+gc.collect()
+print(kind)
+print(msg)
+print(errno, fastsock.stats()["open"], gc.mem_alloc() - before)
+"""
+
+BODY = bytes(range(256)) * 40
+
+
+def run_case(mp, tmp_path, handler, timeout=2.0, path="/"):
+    with RawServer(handler) as srv:
+        out = mp.run(PROBE % {"url": srv.url(path), "timeout": timeout}, tmp_path, timeout=60)
+    kind, msg, tail = out.splitlines()
+    errno, still_open, heap_delta = tail.split()
+    assert still_open == "0", "a connection stayed open after %s" % kind
+    assert abs(int(heap_delta)) <= 1024, "heap grew by %s bytes after %s" % (heap_delta, kind)
+    return kind, msg, errno
+
+
+def test_truncated_content_length_body(mp, tmp_path):
+    kind, msg, _ = run_case(mp, tmp_path, close_mid_body(BODY, 1000))
+    assert kind == "ProtocolError"
+    assert msg == "connection closed after 1000 of %d body bytes" % len(BODY)
+
+
+def test_chunked_without_last_chunk(mp, tmp_path):
+    resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nabc\r\n"
+    kind, msg, _ = run_case(mp, tmp_path, canned(resp))
+    assert kind == "ProtocolError"
+    assert msg.startswith("connection closed before the last chunk")
+
+
+def test_reset_mid_body(mp, tmp_path):
+    kind, msg, errno = run_case(mp, tmp_path, reset_mid_body(BODY, 3000))
+    assert kind in ("OSError", "ProtocolError"), (kind, msg)
+    assert errno == "104" or "closed after" in msg, (kind, msg, errno)
+
+
+def test_server_closes_before_head(mp, tmp_path):
+    kind, msg, _ = run_case(mp, tmp_path, close_before_head)
+    assert kind == "ProtocolError"
+    assert msg == "connection closed before the response head"
+
+
+@pytest.mark.parametrize("garbage", [
+    b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+    b"HTTP/1.1 abc OK\r\n\r\n",
+    b"\x00\x01\x02\x03\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+])
+def test_garbage_is_a_protocol_error(mp64, tmp_path, garbage):
+    kind, msg, errno = run_case(mp64, tmp_path, canned(garbage))
+    assert kind == "ProtocolError" and errno == "5", (kind, msg)
+    assert msg
+
+
+def test_head_over_the_limit(mp, tmp_path):
+    resp = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"v" * 200) for i in range(60)) + b"\r\n"
+    kind, msg, _ = run_case(mp, tmp_path, canned(resp))
+    assert kind == "LimitError", (kind, msg)
+
+
+def test_too_many_headers(mp, tmp_path):
+    resp = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(200)) + b"Content-Length: 0\r\n\r\n"
+    kind, msg, _ = run_case(mp, tmp_path, canned(resp))
+    assert kind == "LimitError", (kind, msg)
+
+
+def test_endless_head_fails_early(mp64, tmp_path):
+    # A head that never ends: the limit fires long before memory or time run out.
+    def handler(conn, stop):
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(2000):
+            if stop.is_set():
+                return
+            conn.sendall(b"X-More: " + b"a" * 100 + b"\r\n")
+
+    kind, msg, _ = run_case(mp64, tmp_path, handler)
+    assert kind == "LimitError", (kind, msg)
+
+
+def test_chunk_overhead_attack(mp64, tmp_path):
+    body = b"".join(b"1;ext=" + b"e" * 200 + b"\r\nx\r\n" for _ in range(200)) + b"0\r\n\r\n"
+    resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body
+    kind, msg, _ = run_case(mp64, tmp_path, canned(resp))
+    assert kind == "LimitError", (kind, msg)
+
+
+def test_trickle_hits_the_total_deadline(mp, tmp_path):
+    # One byte every 100 ms keeps each read alive; only the total deadline can stop it.
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
+    t0 = time.monotonic()
+    kind, msg, errno = run_case(mp, tmp_path, trickle(resp, 0.1), timeout=(2, 1, 1.5))
+    assert kind == "TimeoutError" and errno == "110", (kind, msg)
+    assert msg == "total request deadline exceeded"
+    assert time.monotonic() - t0 < 20
+
+
+def test_silent_server_hits_the_read_timeout(mp, tmp_path):
+    kind, msg, errno = run_case(mp, tmp_path, stall, timeout=0.5)
+    assert kind == "TimeoutError" and errno == "110"
+    assert msg == "read timed out"
+
+
+def test_stall_mid_body(mp64, tmp_path):
+    kind, msg, errno = run_case(mp64, tmp_path, stall_mid_body(BODY, 500), timeout=0.5)
+    assert kind == "TimeoutError" and msg == "read timed out"
+
+
+def test_chunked_split_at_every_byte(mp, tmp_path):
+    # Every byte of head and chunk framing arrives in its own segment.
+    body = b"".join(b"%x;e=1\r\n%s\r\n" % (n, b"k" * n) for n in (1, 2, 17, 300)) + b"0\r\nT: 1\r\n\r\n"
+    resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body
+
+    def handler(conn, stop):
+        import socket
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        read_request(conn)
+        for b in resp:
+            conn.send(bytes([b]))
+            time.sleep(0.0005)
+
+    with RawServer(handler) as srv:
+        out = mp.run(
+            """
+            import fastsock
+            c = fastsock.get(%r, timeout=10).content
+            print(len(c), c == b"k" * 320, fastsock.stats()["open"])
+            """ % srv.url("/"),
+            tmp_path,
+        )
+    assert out.split() == ["320", "True", "0"]
+
+
+def test_ctrl_c_interrupts_a_blocked_read(mp, tmp_path):
+    with RawServer(stall) as srv:
+        script = tmp_path / "ctrlc.py"
+        script.write_text(
+            "import fastsock\n"
+            "try:\n"
+            "    fastsock.get(%r)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('interrupted', fastsock.stats()['open'])\n" % srv.url("/")
+        )
+        p = subprocess.Popen([str(mp.path), str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.7)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+    assert time.monotonic() - t0 < 2, "Ctrl-C took too long"
+    assert p.returncode == 0, err
+    assert out.strip() == "interrupted 0"
+
+
+def test_many_failures_leave_nothing_behind(mp64, tmp_path):
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+    with RawServer(canned(resp)) as srv:
+        out = mp64.run(
+            """
+            import fastsock, gc
+            def run(n):
+                for i in range(n):
+                    try:
+                        fastsock.get(%r).content
+                    except fastsock.ProtocolError:
+                        pass
+            run(5)
+            gc.collect()
+            before = gc.mem_alloc()
+            run(200)
+            gc.collect()
+            print(fastsock.stats()["open"], gc.mem_alloc() - before)
+            """ % srv.url("/"),
+            tmp_path,
+        )
+    still_open, grown = out.split()
+    assert still_open == "0" and abs(int(grown)) <= 1024
