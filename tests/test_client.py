@@ -385,3 +385,33 @@ def test_connection_close_response_is_not_reused(mp64, tmp_path):
             tmp_path,
         )
     assert out.split() == ["b'ok'"] * 3 + ["3", "0", "0"]
+
+
+def test_stream_poll_reports_readiness(mp, tmp_path):
+    # select/asyncio on the device ask ioctl(MP_STREAM_POLL); hostpoll asks the same here.
+    def handler(conn, stop):
+        from rawserver import read_request
+        read_request(conn)
+        stop.wait(0.4)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    with RawServer(handler) as srv:
+        out = mp.run(
+            """
+            import _fastsock, hostpoll, time
+            c = _fastsock.Connection("127.0.0.1", %d, 5)
+            print(hostpoll.poll(c, hostpoll.POLLOUT) & hostpoll.POLLOUT != 0)
+            c.request("GET", "/", "x", None, None, True, 5, None)
+            print(hostpoll.poll(c, hostpoll.POLLIN))
+            t0 = time.ticks_ms()
+            while not hostpoll.poll(c, hostpoll.POLLIN):
+                time.sleep_ms(10)
+                assert time.ticks_diff(time.ticks_ms(), t0) < 5000
+            r = c.getresponse()
+            print(r.status_code, r.content)
+            c.close()
+            print(hostpoll.poll(c, hostpoll.POLLIN | hostpoll.POLLOUT))
+            """ % srv.port,
+            tmp_path,
+        )
+    assert out.split() == ["True", "0", "200", "b'ok'", "5"]

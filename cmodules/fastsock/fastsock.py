@@ -1,14 +1,15 @@
 # fastsock: a fast, lean HTTP/1.1 client for MicroPython. Parsing and byte moving happen in
 # C (_fastsock); this file only shapes requests and responses. Names follow micropython-lib
 # `requests`, so `import fastsock as requests` works for common code.
+import errno
+
 import _fastsock
 from _fastsock import LimitError, ProtocolError, TimeoutError
 
 __version__ = _fastsock.VERSION
 _REDIRECTS = (301, 302, 303, 307, 308)
 _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
-_ECONNRESET = 104
-_EPIPE = 32
+_STALE = (errno.ECONNRESET, getattr(errno, "EPIPE", 32))  # server dropped a kept-alive connection
 
 
 class TooManyRedirects(ProtocolError):
@@ -342,7 +343,7 @@ class Session:
             except OSError as e:
                 conn.close()
                 # A kept-alive connection the server dropped meanwhile: retry once, if safe.
-                if (attempt == 0 and reused and blen != -1 and e.errno in (_ECONNRESET, _EPIPE)
+                if (attempt == 0 and reused and blen != -1 and e.errno in _STALE
                         and (method in _IDEMPOTENT or body is None)):
                     conn = None
                     continue
