@@ -1,15 +1,43 @@
 // lwipstats: lwIP's statistics for host tests (host-lwip builds only, never on the device).
-//   used()   -> {pool name: entries in use, ..., "HEAP": bytes of lwIP's heap in use}
+//   used()   -> {pool name: entries in use, ..., "HEAP": bytes of lwIP's heap in use,
+//                "TCP_PCB_TIME_WAIT": pcbs of closed connections waiting out 2 MSL}
 //   faults() -> what the host netif and its fault injector did (see hostnet.h)
 //   coalesced() -> bytes fastsock's transport copied to merge chains of tiny pbufs
 //   display() prints lwIP's own stats_display() report.
 #include "py/runtime.h"
 
 #include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
+#include "lwip/tcpip.h"
 
 #include "fs_transport.h"
 #include "hostnet.h"
+
+// Pcbs in TIME_WAIT, counted in the tcpip thread (core locking is off, as on ESP-IDF).
+static sys_sem_t tw_sem;
+static volatile int tw_count;
+
+static void count_time_wait(void *arg) {
+    (void)arg;
+    int n = 0;
+    for (struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next) {
+        n++;
+    }
+    tw_count = n;
+    sys_sem_signal(&tw_sem);
+}
+
+static int time_wait_pcbs(void) {
+    if (!sys_sem_valid(&tw_sem) && sys_sem_new(&tw_sem, 0) != ERR_OK) {
+        return 0;
+    }
+    if (tcpip_callback(count_time_wait, NULL) != ERR_OK) {
+        return 0;
+    }
+    sys_arch_sem_wait(&tw_sem, 0);
+    return tw_count;
+}
 
 static mp_obj_t lwipstats_used(void) {
     mp_obj_t d = mp_obj_new_dict(MEMP_MAX + 1);
@@ -20,6 +48,8 @@ static mp_obj_t lwipstats_used(void) {
         }
     }
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_HEAP), mp_obj_new_int_from_uint(lwip_stats.mem.used));
+    // Not a pool: how many TCP_PCB entries are closed connections waiting out 2 MSL.
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_TCP_PCB_TIME_WAIT), MP_OBJ_NEW_SMALL_INT(time_wait_pcbs()));
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_used_obj, lwipstats_used);

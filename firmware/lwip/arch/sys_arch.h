@@ -3,7 +3,13 @@
 #ifndef FS_LWIP_ARCH_SYS_ARCH_H
 #define FS_LWIP_ARCH_SYS_ARCH_H
 
+#if defined(__XTENSA__)
+// Cross-compiling fastsock's transport for the Xtensa code-size check (scripts/codesize):
+// only the thread handle type is needed there, and newlib-free picolibc has no pthreads.
+typedef void *pthread_t;
+#else
 #include <pthread.h>
+#endif
 
 struct sys_sem;
 struct sys_mbox;
