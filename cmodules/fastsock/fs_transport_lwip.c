@@ -33,7 +33,6 @@ _Static_assert(FS_LWIP_MAX_BUFFERED + TCP_WND < 0xffff, "pbuf chains are limited
 fs_tp_stats_t fs_tp_stats;
 
 // Bytes copied by pbuf_coalesce in take() (only for chains of tiny segments).
-uint32_t fs_tp_coalesced;
 
 // Milliseconds to wait in the next slice (timeout 0 = none), 0 once the timeout has passed.
 static uint32_t slice_left(uint32_t start, uint32_t timeout_ms) {
@@ -377,7 +376,7 @@ static void take(fs_tp_t *tp, struct pbuf *p) {
     // segments never get here: FS_MAX_SEGMENTS of them exceed FS_LWIP_MAX_BUFFERED.
     if (pbuf_clen(tp->rx) >= FS_MAX_SEGMENTS) {
         tp->rx = pbuf_coalesce(tp->rx, PBUF_RAW);
-        fs_tp_coalesced += tp->rx->tot_len;
+        fs_tp_stats.bytes_copied += tp->rx->tot_len;
     }
     tp->buffered += n;
     tp->unacked += n;

@@ -28,8 +28,4 @@ typedef struct {
     uint8_t eof;             // FIN received
 } fs_tp_t;
 
-// Bytes copied to merge chains of tiny pbufs (see take() in fs_transport_lwip.c); 0 in bulk
-// transfers.
-extern uint32_t fs_tp_coalesced;
-
 #endif // FS_TRANSPORT_LWIP_H

@@ -17,7 +17,8 @@ static mp_obj_t fastsock_stats(void) {
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_connections), mp_obj_new_int_from_uint(fs_stats.connections));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_reused), mp_obj_new_int_from_uint(fs_stats.reused));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_received), mp_obj_new_int_from_ull(fs_tp_stats.bytes_received));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_copied), mp_obj_new_int_from_ull(fs_stats.bytes_copied));
+    // Copies after the stack: fastsock's own plus any the transport made.
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_copied), mp_obj_new_int_from_ull(fs_stats.bytes_copied + fs_tp_stats.bytes_copied));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_heap_allocs), mp_obj_new_int_from_uint(fs_stats.heap_allocs));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_peak_buffered), mp_obj_new_int_from_uint(fs_tp_stats.peak_buffered));
     return d;

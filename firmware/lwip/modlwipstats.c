@@ -70,7 +70,7 @@ static mp_obj_t lwipstats_faults(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_faults_obj, lwipstats_faults);
 
 static mp_obj_t lwipstats_coalesced(void) {
-    return mp_obj_new_int_from_uint(fs_tp_coalesced);
+    return mp_obj_new_int_from_uint(fs_tp_stats.bytes_copied);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_coalesced_obj, lwipstats_coalesced);
 
