@@ -262,25 +262,28 @@ static const char *head_piece(mp_obj_t o, size_t *len, const char *what) {
     return s;
 }
 
-static bool name_is(const char *s, size_t n, const char *lower) {
-    size_t k = strlen(lower);
-    if (n != k) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != lower[i]) {
-            return false;
+// Default header fields, in the order they are sent; a caller's field of the same name
+// (any case) replaces one. The last entry stands for the body framing fields.
+static const char *const default_names[] = {"Host", "User-Agent", "Accept-Encoding", "Connection", "Content-Length"};
+#define N_DEFAULTS (5)
+
+// Bit of the default a caller's field replaces, or 0.
+static int default_bit(const char *s, size_t n) {
+    for (int d = 0; d <= N_DEFAULTS; d++) {
+        const char *name = d < N_DEFAULTS ? default_names[d] : "Transfer-Encoding";
+        size_t i = 0;
+        while (i < n && name[i] && (s[i] | 0x20) == (name[i] | 0x20)) {
+            i++;
+        }
+        if (i == n && name[i] == 0) {
+            return 1 << (d < N_DEFAULTS ? d : N_DEFAULTS - 1);
         }
     }
-    return true;
+    return 0;
 }
 
-// Default headers a caller's own field replaces.
-enum { DEF_HOST = 1, DEF_UA = 2, DEF_AE = 4, DEF_CONN = 8, DEF_LENGTH = 16 };
-
-static void hw_header(head_writer_t *w, const char *name, const char *value, size_t vlen) {
-    hw_add(w, name, strlen(name));
+static void hw_header(head_writer_t *w, const char *name, size_t nlen, const char *value, size_t vlen) {
+    hw_add(w, name, nlen);
     hw_add(w, ": ", 2);
     hw_add(w, value, vlen);
     hw_add(w, "\r\n", 2);
@@ -300,20 +303,34 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
     const char *method = head_piece(args[1], &mlen, "method");
     const char *target = head_piece(args[2], &tlen, "URL");
     const char *host = head_piece(args[3], &hlen, "host");
-    mp_obj_t headers = args[4];
     self->timeout_ms = timeout_to_ms(args[7]);
     self->has_deadline = args[8] != mp_const_none;
     if (self->has_deadline) {
         self->deadline = mp_hal_ticks_ms() + timeout_to_ms(args[8]);
     }
-    // Which defaults the caller replaces, checked before anything is sent.
+    // Default values; the framing one only when there is a body.
+    char num[24];
+    // (str objects end in NUL, so each value is a C string.)
+    const char *values[N_DEFAULTS] = {host, FS_USER_AGENT, "identity", mp_obj_is_true(args[6]) ? "keep-alive" : "close", NULL};
+    const char *framing = default_names[N_DEFAULTS - 1];
+    if (args[5] != mp_const_none) {
+        mp_int_t blen = mp_obj_get_int(args[5]);
+        if (blen < 0) {
+            framing = "Transfer-Encoding";
+            values[N_DEFAULTS - 1] = "chunked";
+        } else {
+            snprintf(num, sizeof(num), "%lld", (long long)blen);
+            values[N_DEFAULTS - 1] = num;
+        }
+    }
+    // Which defaults the caller replaces, checked (with line breaks) before anything is sent.
     int given = 0;
     size_t nh = 0;
     mp_obj_t *items = NULL;
-    if (headers != mp_const_none) {
-        mp_obj_t list = mp_obj_is_type(headers, &mp_type_list) ? headers : mp_obj_new_list(0, NULL);
-        if (list != headers) {
-            mp_obj_t iter = mp_getiter(headers, NULL), item;
+    if (args[4] != mp_const_none) {
+        mp_obj_t list = mp_obj_is_type(args[4], &mp_type_list) ? args[4] : mp_obj_new_list(0, NULL);
+        if (list != args[4]) {
+            mp_obj_t iter = mp_getiter(args[4], NULL), item;
             while ((item = mp_iternext(iter)) != MP_OBJ_STOP_ITERATION) {
                 mp_obj_list_append(list, item);
             }
@@ -325,9 +342,7 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
             size_t n, vn;
             const char *name = head_piece(kv[0], &n, "header name");
             head_piece(kv[1], &vn, "header value");
-            given |= name_is(name, n, "host") ? DEF_HOST : name_is(name, n, "user-agent") ? DEF_UA
-                : name_is(name, n, "accept-encoding") ? DEF_AE : name_is(name, n, "connection") ? DEF_CONN
-                : (name_is(name, n, "content-length") || name_is(name, n, "transfer-encoding")) ? DEF_LENGTH : 0;
+            given |= default_bit(name, n);
         }
     }
     // The connection now has an exchange in flight.
@@ -343,28 +358,10 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
     hw_add(&w, " ", 1);
     hw_add(&w, target, tlen);
     hw_add(&w, " HTTP/1.1\r\n", 11);
-    if (!(given & DEF_HOST)) {
-        hw_header(&w, "Host", host, hlen);
-    }
-    if (!(given & DEF_UA)) {
-        hw_header(&w, "User-Agent", FS_USER_AGENT, strlen(FS_USER_AGENT));
-    }
-    if (!(given & DEF_AE)) {
-        // Bodies are parsed and handed out as sent: no content coding.
-        hw_header(&w, "Accept-Encoding", "identity", 8);
-    }
-    if (!(given & DEF_CONN)) {
-        bool keep = mp_obj_is_true(args[6]);
-        hw_header(&w, "Connection", keep ? "keep-alive" : "close", keep ? 10 : 5);
-    }
-    if (!(given & DEF_LENGTH) && args[5] != mp_const_none) {
-        mp_int_t blen = mp_obj_get_int(args[5]);
-        if (blen < 0) {
-            hw_header(&w, "Transfer-Encoding", "chunked", 7);
-        } else {
-            char num[24];
-            int k = snprintf(num, sizeof(num), "%lld", (long long)blen);
-            hw_header(&w, "Content-Length", num, (size_t)k);
+    for (int d = 0; d < N_DEFAULTS; d++) {
+        if (!(given & (1 << d)) && values[d] != NULL) {
+            const char *name = d == N_DEFAULTS - 1 ? framing : default_names[d];
+            hw_header(&w, name, strlen(name), values[d], strlen(values[d]));
         }
     }
     for (size_t i = 0; i < nh; i++) {
@@ -373,10 +370,7 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
         size_t n, vn;
         const char *name = mp_obj_str_get_data(kv[0], &n);
         const char *value = mp_obj_str_get_data(kv[1], &vn);
-        hw_add(&w, name, n);
-        hw_add(&w, ": ", 2);
-        hw_add(&w, value, vn);
-        hw_add(&w, "\r\n", 2);
+        hw_header(&w, name, n, value, vn);
     }
     hw_add(&w, "\r\n", 2);
     hw_flush(&w);
