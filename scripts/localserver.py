@@ -6,6 +6,10 @@
 Besides the files it offers /chunked/<n> (n bytes of 'x', chunked coding, via the echo
 module). Runs as the current user with its own prefix, logs and pid file
 in a temporary folder, and is stopped (and waited for) on exit.
+
+TLS: pass tls=[TLSServer(cert, key, ...), ...] to serve the same root over https as well, one
+port per entry (srv.tls_port(i), srv.tls_url(path, i, host)); each also answers
+/session-reused with nginx's $ssl_session_reused ("r" or ".").
 """
 
 import os
@@ -42,8 +46,49 @@ http {{
         root {root};
         {chunked}
     }}
-}}
+{tls_servers}}}
 """
+
+TLS_SERVER = """    server {{
+        listen {host}:{port} ssl;
+        root {root};
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols {protocols};
+        {ciphers}
+        ssl_session_tickets {tickets};
+        {session_cache}
+        location = /session-reused {{
+            default_type text/plain;
+            return 200 "$ssl_session_reused";
+        }}
+        {chunked}
+    }}
+"""
+
+
+class TLSServer:
+    """One https server block: certificate chain and key files (PEM), allowed protocols
+    (nginx names), optional cipher list, session tickets and a server-side session cache."""
+
+    def __init__(self, cert, key, protocols="TLSv1.2 TLSv1.3", ciphers=None, tickets=True,
+                 session_cache=False):
+        self.cert = cert
+        self.key = key
+        self.protocols = protocols
+        self.ciphers = ciphers
+        self.tickets = tickets
+        self.session_cache = session_cache
+        self.port = None
+
+    def conf(self, host, root, chunked, index):
+        return TLS_SERVER.format(
+            host=host, port=self.port, root=root, cert=self.cert, key=self.key,
+            protocols=self.protocols,
+            ciphers="ssl_ciphers %s;" % self.ciphers if self.ciphers else "",
+            tickets="on" if self.tickets else "off",
+            session_cache="ssl_session_cache shared:fs%d:1m;" % index if self.session_cache else "",
+            chunked=chunked)
 
 CHUNKED = """location ~ ^/chunked/(\\d+)$ {{
             default_type text/plain;
@@ -67,26 +112,37 @@ def find_nginx():
 
 
 class Nginx:
-    def __init__(self, root, host="127.0.0.1", port=None):
+    def __init__(self, root, host="127.0.0.1", port=None, tls=()):
         self.root = pathlib.Path(root).resolve()
         self.host = host
         self.port = port or free_port(host)
+        self.tls = list(tls)
+        for t in self.tls:
+            t.port = t.port or free_port(host)
         self.proc = None
         self._tmp = None
 
     def url(self, path="/"):
         return "http://%s:%d%s" % (self.host, self.port, path)
 
+    def tls_port(self, i=0):
+        return self.tls[i].port
+
+    def tls_url(self, path="/", i=0, host=None):
+        return "https://%s:%d%s" % (host or self.host, self.tls[i].port, path)
+
     def start(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="fastsock-nginx-")
         prefix = self._tmp.name
         conf = pathlib.Path(prefix) / "nginx.conf"
         have_echo = os.path.exists(ECHO_MODULE)
+        chunked = CHUNKED.format() if have_echo else ""
+        tls_servers = "".join(t.conf(self.host, self.root, chunked, i) for i, t in enumerate(self.tls))
         conf.write_text(CONF.format(
             load_echo="load_module %s;" % ECHO_MODULE if have_echo else "",
             user="user root;" if os.geteuid() == 0 else "",
             prefix=prefix, host=self.host, port=self.port, root=self.root,
-            chunked=CHUNKED.format() if have_echo else "",
+            chunked=chunked, tls_servers=tls_servers,
         ))
         self.proc = subprocess.Popen(
             [find_nginx(), "-p", prefix, "-c", str(conf), "-g", "daemon off;"],
@@ -98,7 +154,8 @@ class Nginx:
                 err = self.proc.stderr.read().decode(errors="replace")
                 raise RuntimeError("nginx failed to start: " + err)
             try:
-                socket.create_connection((self.host, self.port), timeout=0.2).close()
+                for port in [self.port] + [t.port for t in self.tls]:
+                    socket.create_connection((self.host, port), timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.05)
@@ -124,6 +181,49 @@ class Nginx:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _openssl(cwd, *args):
+    if shutil.which("openssl") is None:
+        raise RuntimeError("the `openssl` CLI is needed for test certificates (Debian openssl)")
+    p = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s failed: %s" % (" ".join(args), p.stderr.strip()))
+
+
+def make_pki(d, dns_names=("localhost",)):
+    """A throwaway PKI in folder d made with the openssl CLI (P-256 keys), as PEM files named
+    <name>.pem / <name>.key: `ca` and `other-ca` (two CAs, 30 days), and server certificates
+    `good` (CN localhost, SANs dns_names, by ca), `untrusted` (by other-ca), `wronghost`
+    (other.test, by ca), `expired` (2020-2021, by ca); ca.der is the CA in DER. Returns d."""
+    d = pathlib.Path(d)
+    d.mkdir(parents=True, exist_ok=True)
+    for name in ("ca", "other-ca"):
+        _openssl(d, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name + ".key")
+        _openssl(d, "req", "-x509", "-new", "-key", name + ".key", "-sha256", "-days", "30",
+                 "-subj", "/CN=fastsock %s" % name, "-out", name + ".pem")
+    _openssl(d, "x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der")
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = fs\n[fs]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\n"
+        "default_md = sha256\npolicy = pol\nunique_subject = no\n[pol]\ncommonName = supplied\n")
+    (d / "index.txt").write_text("")
+    (d / "serial").write_text("1000\n")
+
+    def leaf(name, cn, names, ca="ca", dates=("20240101000000Z", "20991231000000Z")):
+        _openssl(d, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name + ".key")
+        _openssl(d, "req", "-new", "-key", name + ".key", "-subj", "/CN=" + cn, "-out", name + ".csr")
+        (d / (name + ".ext")).write_text(
+            "subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+            "extendedKeyUsage=serverAuth\n" % ",".join("DNS:" + n for n in names))
+        _openssl(d, "ca", "-batch", "-config", "ca.cnf", "-cert", ca + ".pem", "-keyfile", ca + ".key",
+                 "-in", name + ".csr", "-out", name + ".pem", "-startdate", dates[0], "-enddate", dates[1],
+                 "-extfile", name + ".ext", "-notext")
+
+    leaf("good", "localhost", list(dns_names))
+    leaf("untrusted", "localhost", ["localhost"], ca="other-ca")
+    leaf("wronghost", "other.test", ["other.test"])
+    leaf("expired", "localhost", ["localhost"], dates=("20200101000000Z", "20210101000000Z"))
+    return d
 
 
 def make_sample_files(root, sizes=None, seed=1):

@@ -2,9 +2,10 @@
 device, servers inside them (nginx, a one-name DNS server), and running the lwIP host
 interpreter (build/host-lwip/micropython) inside or outside a namespace.
 
-    python3 tests/lwip_net.py serve ROOT HOST DNS_NAME DNS_IP
-runs nginx on HOST (serving ROOT) and the DNS server on HOST:53, prints one JSON line with the
-ports, and stops both when stdin closes; the tests start it with `ip netns exec`.
+    python3 tests/lwip_net.py serve ROOT HOST DNS_NAME DNS_IP [CERT KEY]
+runs nginx on HOST (serving ROOT; with CERT and KEY also over https) and the DNS server on
+HOST:53, prints one JSON line with the ports, and stops both when stdin closes; the tests
+start it with `ip netns exec`.
 """
 
 import ast
@@ -148,25 +149,29 @@ class Netns:
 class NetnsServers:
     """nginx and the DNS server inside a namespace (this file's `serve` mode)."""
 
-    def __init__(self, ns, root, dns_name=DNS_NAME, dns_ip=SERVER_IP):
+    def __init__(self, ns, root, dns_name=DNS_NAME, dns_ip=SERVER_IP, tls=None):
         self.ns = ns
         self.root = root
         self.dns_name = dns_name
         self.dns_ip = dns_ip
+        self.tls = tls  # (cert, key) PEM files: nginx serves https on https_port too
         self.proc = None
         self.port = None
+        self.https_port = None
 
     def start(self):
         self.proc = subprocess.Popen(
             self.ns.prefix() + [sys.executable, __file__, "serve", str(self.root), SERVER_IP,
-                                self.dns_name, self.dns_ip],
+                                self.dns_name, self.dns_ip] + [str(f) for f in self.tls or ()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         line = self.proc.stdout.readline() if ready else ""
         if not line:
             self.stop()
             raise RuntimeError("servers in netns %s did not start" % self.ns.name)
-        self.port = json.loads(line)["http_port"]
+        ports = json.loads(line)
+        self.port = ports["http_port"]
+        self.https_port = ports.get("https_port")
         return self
 
     def url(self, path, host=SERVER_IP):
@@ -250,24 +255,28 @@ def serve_dns(sock, name, ip, stop):
             sock.sendto(resp, addr)
 
 
-def _serve(root, host, dns_name, dns_ip):
+def _serve(root, host, dns_name, dns_ip, cert=None, key=None):
     sys.path.insert(0, str(ROOT / "scripts"))
-    from localserver import Nginx
+    from localserver import Nginx, TLSServer
 
     stop = threading.Event()
     dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     dns.bind((host, 53))
     t = threading.Thread(target=serve_dns, args=(dns, dns_name, dns_ip, stop), daemon=True)
     t.start()
-    with Nginx(root, host=host) as srv:
-        print(json.dumps({"http_port": srv.port, "dns_port": 53}), flush=True)
+    tls = [TLSServer(cert, key)] if cert else []
+    with Nginx(root, host=host, tls=tls) as srv:
+        ports = {"http_port": srv.port, "dns_port": 53}
+        if tls:
+            ports["https_port"] = srv.tls_port()
+        print(json.dumps(ports), flush=True)
         sys.stdin.read()
     stop.set()
     t.join(2)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "serve":
+    if len(sys.argv) in (6, 8) and sys.argv[1] == "serve":
         _serve(*sys.argv[2:])
     else:
         sys.exit(__doc__)

@@ -183,7 +183,7 @@ def test_bad_urls_are_clear_value_errors(mp64, tmp_path):
             except (ValueError, TypeError) as e:
                 print(type(e).__name__, "|", e)
         try:
-            fastsock.get("https://example.invalid/")
+            fastsock.get("http://user:pw@example.invalid/")
         except NotImplementedError as e:
             print("NotImplementedError |", e)
         """,
@@ -198,7 +198,8 @@ def test_bad_urls_are_clear_value_errors(mp64, tmp_path):
     assert lines[4].startswith("ValueError | invalid port")
     assert lines[5].startswith("ValueError | invalid host")
     assert lines[6].startswith("TypeError")
-    assert lines[7] == "NotImplementedError | https:// is not supported yet"
+    # https:// works now (tests/test_tls.py); credentials in the URL are still refused.
+    assert lines[7] == "NotImplementedError | credentials in the URL are not supported; use auth="
 
 
 def test_unknown_host_is_clear_oserror(mp64, tmp_path):

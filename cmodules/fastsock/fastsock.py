@@ -4,7 +4,7 @@
 import errno
 
 import _fastsock
-from _fastsock import LimitError, ProtocolError, TimeoutError
+from _fastsock import LimitError, ProtocolError, TimeoutError, TLSError
 
 __version__ = _fastsock.VERSION
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -26,8 +26,50 @@ class HTTPError(OSError):
 
 def stats():
     """Counters since start or reset_stats(): requests, connections, reused, open,
-    bytes_received, bytes_copied, heap_allocs, peak_buffered."""
+    bytes_received, bytes_copied, heap_allocs, peak_buffered; with TLS also tls_bytes (mbedTLS
+    heap in use now, outside the GC heap), tls_peak, tls_handshakes, tls_resumed."""
     return _fastsock.stats()
+
+
+# TLS configs (CA chain parsed once, remembered sessions) shared by every Session and the
+# module-level functions, keyed by (verify, ca); a few at most.
+_tls_configs = {}
+
+
+def _tls_config(verify, ca):
+    if not hasattr(_fastsock, "TLSConfig"):
+        raise NotImplementedError("https:// needs a build with TLS (FS_TLS=1)")
+    if isinstance(verify, str):
+        # requests style: verify="/path/to/ca.pem".
+        verify, ca = True, verify
+    verify = bool(verify)
+    key = (verify, ca if verify else None)
+    cfg = _tls_configs.get(key)
+    if cfg is None:
+        data = ca
+        if isinstance(ca, str):
+            with open(ca, "rb") as f:
+                data = f.read()
+        cfg = _fastsock.TLSConfig(verify, data if verify else None)
+        if len(_tls_configs) >= 4:
+            _tls_configs.clear()
+        _tls_configs[key] = cfg
+    return cfg
+
+
+def tls_reset():
+    """Forget the shared TLS configs (parsed CA chains, remembered sessions); their memory is
+    returned once no connection uses them."""
+    _tls_configs.clear()
+
+
+def tls_limit(*limit):
+    """tls_limit(n): cap the heap mbedTLS may hold in all (bytes; None = no cap); an https
+    request whose handshake budget (_fastsock.TLS_BUDGET) does not fit raises MemoryError
+    before connecting. Returns the previous cap; tls_limit() only returns it."""
+    if not hasattr(_fastsock, "tls_limit"):
+        raise NotImplementedError("this build has no TLS (FS_TLS=1)")
+    return _fastsock.tls_limit(*limit)
 
 
 reset_stats = _fastsock.reset_stats
@@ -80,9 +122,7 @@ def _parse_url(url):
     if i <= 0:
         raise ValueError("invalid URL %r: expected http://host[:port]/path" % url)
     scheme = url[:i].lower()
-    if scheme == "https":
-        raise NotImplementedError("https:// is not supported yet")
-    if scheme != "http":
+    if scheme != "http" and scheme != "https":
         raise ValueError("unsupported URL scheme %r in %r" % (scheme, url))
     rest = url[i + 3 :]
     end = len(rest)
@@ -99,7 +139,7 @@ def _parse_url(url):
         target = "/" + target
     if "@" in authority:
         raise NotImplementedError("credentials in the URL are not supported; use auth=")
-    port = 80
+    port = 443 if scheme == "https" else 80
     if authority.startswith("["):
         j = authority.find("]")
         if j < 0:
@@ -135,7 +175,8 @@ def _join_url(base, location):
     if "://" in location:
         return location
     scheme, host, port, target = _parse_url(base)
-    hostport = ("[%s]" % host if ":" in host else host) + ("" if port == 80 else ":%d" % port)
+    default = 443 if scheme == "https" else 80
+    hostport = ("[%s]" % host if ":" in host else host) + ("" if port == default else ":%d" % port)
     if location.startswith("//"):
         return scheme + ":" + location
     if location.startswith("/"):
@@ -205,14 +246,19 @@ def _send_chunked(conn, body):
 
 class Session:
     """Keeps connections alive per host:port (at most pool_size idle ones in all) and
-    default headers, auth and timeout for every request. Use as a context manager."""
+    default headers, auth and timeout for every request. Use as a context manager.
+    https: verify=True checks the server's chain and host name (verify=False must be explicit);
+    ca= PEM/DER bytes or a file path replaces the default CA store."""
 
-    def __init__(self, headers=None, auth=None, timeout=None, pool_size=4, max_redirects=5):
+    def __init__(self, headers=None, auth=None, timeout=None, pool_size=4, max_redirects=5,
+                 verify=True, ca=None):
         self.headers = dict(headers) if headers else {}
         self.auth = auth
         self.timeout = timeout
         self.pool_size = pool_size
         self.max_redirects = max_redirects
+        self.verify = verify
+        self.ca = ca
         self._idle = {}  # "host:port" -> one idle connection
         self._urls = {}
 
@@ -241,9 +287,10 @@ class Session:
                     break
 
     def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
-                allow_redirects=True, stream=None, auth=None):
+                allow_redirects=True, stream=None, auth=None, verify=None, ca=None):
         """Send a request; returns a Response. stream=False reads the body before returning;
-        otherwise it is read on first use (content, iter_content, save, ...)."""
+        otherwise it is read on first use (content, iter_content, save, ...). verify/ca:
+        as for the Session, for this request."""
         method = method.upper()
         if timeout is None:
             timeout = self.timeout
@@ -262,17 +309,20 @@ class Session:
         body = _encode_body(data, json, hdrs)
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
-        return self._request(method, url, hdrs, body, timeout, allow_redirects, stream)
+        tls = None
+        if verify is not None or ca is not None:
+            tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
+        return self._request(method, url, hdrs, body, timeout, allow_redirects, stream, tls)
 
-    def _request(self, method, url, hdrs, body, timeout, allow_redirects, stream):
-        r = self._send(method, url, hdrs, body, timeout)
+    def _request(self, method, url, hdrs, body, timeout, allow_redirects, stream, tls=None):
+        r = self._send(method, url, hdrs, body, timeout, tls)
         if allow_redirects and r.status_code in _REDIRECTS:
-            r = self._follow(r, method, url, hdrs, body, timeout)
+            r = self._follow(r, method, url, hdrs, body, timeout, tls)
         if stream is False:
             r.content
         return r
 
-    def _follow(self, r, method, url, hdrs, body, timeout):
+    def _follow(self, r, method, url, hdrs, body, timeout, tls=None):
         history = []
         while "location" in r.headers:
             if len(history) >= self.max_redirects:
@@ -290,33 +340,46 @@ class Session:
                         hdrs.pop(k, None)
             elif body is not None and not isinstance(body, (bytes, bytearray, memoryview, str)):
                 raise ProtocolError(5, "cannot repeat a streamed body for a %d redirect" % r.status_code)
-            if hdrs and _parse_url(location)[1:3] != _parse_url(url)[1:3]:
+            if hdrs and _parse_url(location)[:3] != _parse_url(url)[:3]:
+                # Another host, port or scheme (https -> http would send it in clear).
                 hdrs.pop("authorization", None)
             url = location
-            r = self._send(method, url, hdrs, body, timeout)
+            r = self._send(method, url, hdrs, body, timeout, tls)
             if r.status_code not in _REDIRECTS:
                 break
         r.history = history
         return r
 
     def _target(self, url):
-        # URL -> (pool key, host, port, request target, Host header), cached per session.
+        # URL -> (pool key, host, port, request target, Host header, url, session, https),
+        # cached per session.
         t = self._urls.get(url)
         if t is None:
-            _, host, port, target = _parse_url(url)
+            scheme, host, port, target = _parse_url(url)
+            https = scheme == "https"
             hostport = host if ":" not in host else "[%s]" % host
-            if port != 80:
+            if port != (443 if https else 80):
                 hostport += ":%d" % port
-            t = ("%s:%d" % (host, port), host, port, target, hostport, url, self)
+            key = ("https://%s:%d" if https else "%s:%d") % (host, port)
+            t = (key, host, port, target, hostport, url, self, https)
             if len(self._urls) >= 16:
                 self._urls.clear()
             self._urls[url] = t
         return t
 
-    def _send(self, method, url, hdrs, body, timeout):
+    def _send(self, method, url, hdrs, body, timeout, tls=None):
         t = self._urls.get(url)
         if t is None:
             t = self._target(url)
+        cfg = None
+        if t[7]:
+            if tls is None:
+                cfg = _tls_config(self.verify, self.ca)
+            else:
+                cfg = _tls_config(tls[0], tls[1])
+                if tls != (self.verify, self.ca):
+                    # Other TLS settings than the session's: a pool slot of their own.
+                    t = ("%s#%x" % (t[0], id(cfg)),) + t[1:]
         if timeout is None:
             connect_t = read_t = total_t = None
         else:
@@ -331,7 +394,7 @@ class Session:
         for attempt in (0, 1):
             reused = conn is not None
             if conn is None:
-                conn = _fastsock.Connection(t[1], t[2], connect_t)
+                conn = _fastsock.Connection(t[1], t[2], connect_t, cfg)
             try:
                 conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, total_t)
                 if blen == -1:

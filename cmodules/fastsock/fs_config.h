@@ -67,6 +67,58 @@
 #define FS_MAX_SEGMENTS (16)
 #endif
 
+// ---- TLS (https://): mbedTLS between the transport and the engine (fs_tls.c, docs/tls.md).
+
+// Compile TLS in; the builds set it (host Makefile FS_TLS=1, the ESP32 cmake file). Without it
+// https:// raises NotImplementedError.
+#ifndef FS_TLS
+#define FS_TLS (0)
+#endif
+
+// Incoming record plaintext mbedTLS buffers (host: MBEDTLS_SSL_IN_CONTENT_LEN via
+// firmware/mbedtls; ESP32: CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN). 16 KB: servers send full-size
+// records unless max_fragment_length is negotiated (smaller values request it).
+#ifndef FS_TLS_IN_LEN
+#define FS_TLS_IN_LEN (16384)
+#endif
+
+// Outgoing record plaintext (CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN): requests are small; a larger
+// upload is simply split into more records.
+#ifndef FS_TLS_OUT_LEN
+#define FS_TLS_OUT_LEN (4096)
+#endif
+
+// Decrypted bytes held for the engine per TLS connection: a whole head plus body behind it
+// (the same as the POSIX transport's receive buffer).
+#ifndef FS_TLS_RX_BYTES
+#define FS_TLS_RX_BYTES (FS_MAX_HEAD_BYTES + 2048)
+#endif
+
+// Heap one TLS connection needs at the peak of a full handshake (measured 48 KB on x86_64 with
+// the defaults, docs/tls.md: record buffers + decrypted buffer + handshake state and the
+// server's chain); checked before connecting so a shortage is a clear MemoryError instead of
+// a failure mid-handshake.
+#ifndef FS_TLS_BUDGET
+#define FS_TLS_BUDGET (FS_TLS_IN_LEN + FS_TLS_OUT_LEN + FS_TLS_RX_BYTES + 20480)
+#endif
+
+// Servers whose TLS session each TLS config remembers for resumption (a session is ~150 bytes
+// plus the peer certificate when MBEDTLS_SSL_KEEP_PEER_CERTIFICATE is on).
+#ifndef FS_TLS_SESSIONS
+#define FS_TLS_SESSIONS (4)
+#endif
+
+// Longest host name kept with a remembered session (longer names are not resumed).
+#ifndef FS_TLS_HOST_MAX
+#define FS_TLS_HOST_MAX (64)
+#endif
+
+// CA bundle used on the host when no ca= is given (Debian's ca-certificates); the ESP32 uses
+// ESP-IDF's certificate bundle (esp_crt_bundle_attach) instead.
+#ifndef FS_TLS_DEFAULT_CA_FILE
+#define FS_TLS_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#endif
+
 // Version, and the User-Agent sent unless a request names its own.
 #define FS_VERSION "0.2.0"
 #ifndef FS_USER_AGENT

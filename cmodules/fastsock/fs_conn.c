@@ -18,6 +18,9 @@
 #include "fs_http.h"
 #include "fs_response.h"
 #include "fs_transport.h"
+#if FS_TLS
+#include "fs_tls.h"
+#endif
 
 // Connection states, ordered: a state >= STATE_HEAD has a request in flight.
 enum {
@@ -31,6 +34,9 @@ enum {
 typedef struct {
     mp_obj_base_t base;
     fs_tp_t tp;
+    #if FS_TLS
+    fs_tls_t *tls;          // TLS over tp (https), or NULL
+    #endif
     fs_head_t head;
     fs_chunked_t chunk;
     uint64_t body_left;     // FS_BODY_LENGTH: body bytes not yet handed out
@@ -61,12 +67,91 @@ MP_DEFINE_CONST_OBJ_TYPE(fs_type_TimeoutError, MP_QSTR_TimeoutError, MP_TYPE_FLA
     make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
     parent, &mp_type_OSError);
 
-// Release the transport once, keeping the count of open connections right.
+// TLS failures: certificate rejected, no agreement, plain text on a TLS port (the message says which).
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_TLSError, MP_QSTR_TLSError, MP_TYPE_FLAG_NONE,
+    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
+    parent, &mp_type_OSError);
+
+// Release the transport (and TLS over it) once, keeping the count of open connections right.
 static void conn_shutdown(fs_conn_obj_t *self) {
+    #if FS_TLS
+    fs_tls_free(self->tls);
+    self->tls = NULL;
+    #endif
     if (fs_tp_is_open(&self->tp)) {
         fs_stats.open--;
     }
     fs_tp_close(&self->tp);
+}
+
+// The byte stream the engine reads: decrypted bytes under TLS, else the transport's own. Same
+// conventions as fs_transport.h; recv_into has no TLS form (FS_TP_ERR_UNSUPPORTED).
+#if FS_TLS
+#define IO_TLS(self) ((self)->tls != NULL)
+#else
+#define IO_TLS(self) (0)
+#endif
+
+static int io_fill(fs_conn_obj_t *self, uint32_t timeout_ms) {
+    #if FS_TLS
+    if (IO_TLS(self)) {
+        return fs_tls_fill(self->tls, timeout_ms);
+    }
+    #endif
+    return fs_tp_fill(&self->tp, timeout_ms);
+}
+
+static size_t io_segments(fs_conn_obj_t *self, fs_seg_t *segs, size_t max) {
+    #if FS_TLS
+    if (IO_TLS(self)) {
+        return fs_tls_segments(self->tls, segs, max);
+    }
+    #endif
+    return fs_tp_segments(&self->tp, segs, max);
+}
+
+static size_t io_buffered(fs_conn_obj_t *self) {
+    #if FS_TLS
+    if (IO_TLS(self)) {
+        return fs_tls_buffered(self->tls);
+    }
+    #endif
+    return fs_tp_buffered(&self->tp);
+}
+
+static void io_consume(fs_conn_obj_t *self, size_t n) {
+    #if FS_TLS
+    if (IO_TLS(self)) {
+        fs_tls_consume(self->tls, n);
+        return;
+    }
+    #endif
+    fs_tp_consume(&self->tp, n);
+}
+
+static int io_write(fs_conn_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms) {
+    #if FS_TLS
+    if (IO_TLS(self)) {
+        return fs_tls_write(self->tls, buf, len, timeout_ms);
+    }
+    #endif
+    return fs_tp_write(&self->tp, buf, len, timeout_ms);
+}
+
+static int io_recv_into(fs_conn_obj_t *self, uint8_t *buf, size_t len, uint32_t timeout_ms) {
+    if (IO_TLS(self)) {
+        return FS_TP_ERR_UNSUPPORTED;
+    }
+    return fs_tp_recv_into(&self->tp, buf, len, timeout_ms);
+}
+
+static int io_readable(fs_conn_obj_t *self) {
+    #if FS_TLS
+    if (IO_TLS(self)) {
+        return fs_tls_readable(self->tls);
+    }
+    #endif
+    return fs_tp_readable(&self->tp);
 }
 
 void fs_tp_poll_hook(void) {
@@ -83,8 +168,30 @@ static MP_NORETURN void conn_raise(fs_conn_obj_t *self, const mp_obj_type_t *typ
     nlr_raise(mp_obj_exception_make_new(type, 2, 0, args));
 }
 
-// Raise for a negative transport code (-errno), naming what was being done.
+#if FS_TLS
+// MemoryError(msg) with the connection closed first (TLS needs heap outside the GC heap).
+static MP_NORETURN void conn_raise_nomem(fs_conn_obj_t *self, const char *msg) {
+    if (self != NULL) {
+        conn_shutdown(self);
+        self->state = STATE_CLOSED;
+    }
+    mp_obj_t arg = mp_obj_new_str_from_cstr(msg);
+    nlr_raise(mp_obj_exception_make_new(&mp_type_MemoryError, 1, 0, &arg));
+}
+#endif
+
+// Raise for a negative transport code (-errno) or TLS code, naming what was being done.
 static MP_NORETURN void conn_raise_tp(fs_conn_obj_t *self, int code, const char *what) {
+    #if FS_TLS
+    if (FS_TLS_IS_ERR(code)) {
+        char tmsg[224];
+        fs_tls_strerror(self != NULL ? self->tls : NULL, code, tmsg, sizeof(tmsg));
+        if (code == FS_TLS_ERR_NOMEM) {
+            conn_raise_nomem(self, tmsg);
+        }
+        conn_raise(self, &fs_type_TLSError, MP_EIO, tmsg);
+    }
+    #endif
     int err = -code;
     const mp_obj_type_t *type = &mp_type_OSError;
     const char *why;
@@ -156,15 +263,121 @@ static MP_NORETURN void conn_raise_wait(fs_conn_obj_t *self, int code, const cha
     conn_raise_tp(self, code, what);
 }
 
-// Connection(host, port, timeout=None): resolve and connect; timeout in seconds.
+#if FS_TLS
+// _fastsock.TLSConfig(verify=True, ca=None): what https connections share (CA chain parsed
+// once, remembered sessions for resumption). ca: PEM or DER bytes (fastsock.py reads files).
+typedef struct {
+    mp_obj_base_t base;
+    fs_tls_conf_t *conf;
+} fs_tlsconfig_obj_t;
+
+static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 2, false);
+    bool verify = n_args < 1 || mp_obj_is_true(args[0]);
+    const uint8_t *ca = NULL;
+    size_t ca_len = 0;
+    if (n_args > 1 && args[1] != mp_const_none) {
+        mp_buffer_info_t bi;
+        mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
+        ca = bi.buf;
+        ca_len = bi.len;
+    }
+    fs_tlsconfig_obj_t *self = mp_obj_malloc_with_finaliser(fs_tlsconfig_obj_t, type);
+    fs_stats.heap_allocs++;
+    self->conf = NULL;
+    char msg[160];
+    int r = fs_tls_conf_new(&self->conf, verify, ca, ca_len, msg, sizeof(msg));
+    if (r == FS_TLS_ERR_NOMEM) {
+        conn_raise_nomem(NULL, msg);
+    } else if (r == FS_TLS_ERR_CA) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s"), msg);
+    } else if (r != 0) {
+        conn_raise(NULL, &fs_type_TLSError, MP_ENOENT, msg);
+    }
+    return MP_OBJ_FROM_PTR(self);
+}
+
+static mp_obj_t tlsconfig_del(mp_obj_t self_in) {
+    fs_tlsconfig_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    fs_tls_conf_release(self->conf);
+    self->conf = NULL;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tlsconfig_del_obj, tlsconfig_del);
+
+static const mp_rom_map_elem_t tlsconfig_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&tlsconfig_del_obj) },
+};
+static MP_DEFINE_CONST_DICT(tlsconfig_locals_dict, tlsconfig_locals_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_tlsconfig_type, MP_QSTR_TLSConfig, MP_TYPE_FLAG_NONE,
+    make_new, tlsconfig_make_new, locals_dict, &tlsconfig_locals_dict);
+
+// Handshake over the connected transport; verification or any other failure raises (the
+// connection is closed first), so no response is ever read from an unverified server.
+static void conn_start_tls(fs_conn_obj_t *self, mp_obj_t cfg, const char *host, uint16_t port, uint32_t timeout_ms) {
+    fs_tlsconfig_obj_t *c = MP_OBJ_TO_PTR(cfg);
+    if (c->conf == NULL) {
+        mp_raise_ValueError(MP_ERROR_TEXT("TLSConfig already released"));
+    }
+    self->tls = fs_tls_new(c->conf, &self->tp);
+    if (self->tls == NULL) {
+        conn_raise_tp(self, FS_TLS_ERR_NOMEM, "TLS");
+    }
+    int r = fs_tls_handshake(self->tls, host, port, timeout_ms);
+    if (r < 0) {
+        conn_raise_tp(self, r, "TLS handshake");
+    }
+}
+
+// tls(): None for plain HTTP, else (protocol, cipher suite, resumed).
+static mp_obj_t conn_tls(mp_obj_t self_in) {
+    fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    if (self->tls == NULL) {
+        return mp_const_none;
+    }
+    mp_obj_t items[3] = {
+        mp_obj_new_str_from_cstr(fs_tls_version(self->tls)),
+        mp_obj_new_str_from_cstr(fs_tls_cipher(self->tls)),
+        mp_obj_new_bool(fs_tls_resumed(self->tls)),
+    };
+    return mp_obj_new_tuple(3, items);
+}
+#else
+static mp_obj_t conn_tls(mp_obj_t self_in) {
+    (void)self_in;
+    return mp_const_none;
+}
+#endif
+static MP_DEFINE_CONST_FUN_OBJ_1(conn_tls_obj, conn_tls);
+
+// Connection(host, port, timeout=None, tls=None): resolve and connect; timeout in seconds;
+// tls: a TLSConfig for https (handshake before returning).
 static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    mp_arg_check_num(n_args, n_kw, 2, 3, false);
+    mp_arg_check_num(n_args, n_kw, 2, 4, false);
     const char *host = mp_obj_str_get_str(args[0]);
     mp_int_t port = mp_obj_get_int(args[1]);
     if (port <= 0 || port > 65535) {
         mp_raise_ValueError(MP_ERROR_TEXT("port out of range"));
     }
     uint32_t timeout_ms = n_args > 2 ? timeout_to_ms(args[2]) : 0;
+    mp_obj_t tls = n_args > 3 ? args[3] : mp_const_none;
+    #if FS_TLS
+    if (tls != mp_const_none) {
+        if (!mp_obj_is_type(tls, &fs_tlsconfig_type)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("tls must be a TLSConfig or None"));
+        }
+        // Fail before connecting when a handshake would not fit.
+        char msg[224];
+        if (fs_tls_check_budget(msg, sizeof(msg)) != 0) {
+            conn_raise_nomem(NULL, msg);
+        }
+    }
+    #else
+    if (tls != mp_const_none) {
+        mp_raise_msg(&mp_type_NotImplementedError, MP_ERROR_TEXT("this build has no TLS (FS_TLS=0)"));
+    }
+    #endif
     fs_conn_obj_t *self = mp_obj_malloc_with_finaliser(fs_conn_obj_t, type);
     fs_stats.heap_allocs++;
     fs_tp_init(&self->tp);
@@ -177,6 +390,11 @@ static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     fs_stats.open++;
     self->state = STATE_IDLE;
     self->timeout_ms = timeout_ms;
+    #if FS_TLS
+    if (tls != mp_const_none) {
+        conn_start_tls(self, tls, host, (uint16_t)port, timeout_ms);
+    }
+    #endif
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -210,7 +428,7 @@ static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
     }
     mp_buffer_info_t bufinfo;
     mp_get_buffer_raise(data, &bufinfo, MP_BUFFER_READ);
-    int r = fs_tp_write(&self->tp, bufinfo.buf, bufinfo.len, wait_ms(self));
+    int r = io_write(self, bufinfo.buf, bufinfo.len, wait_ms(self));
     if (r < 0) {
         conn_raise_wait(self, r, "send");
     }
@@ -227,7 +445,7 @@ typedef struct {
 
 static void hw_flush(head_writer_t *w) {
     if (w->len) {
-        int r = fs_tp_write(&w->conn->tp, (const uint8_t *)w->buf, w->len, wait_ms(w->conn));
+        int r = io_write(w->conn, (const uint8_t *)w->buf, w->len, wait_ms(w->conn));
         if (r < 0) {
             conn_raise_wait(w->conn, r, "send");
         }
@@ -380,7 +598,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_request_obj, 9, 9, conn_request)
 
 // Wait for more bytes; an error or timeout raises, end of stream returns 0.
 static int conn_fill(fs_conn_obj_t *self, const char *what) {
-    int r = fs_tp_fill(&self->tp, wait_ms(self));
+    int r = io_fill(self, wait_ms(self));
     if (r < 0) {
         conn_raise_wait(self, r, what);
     }
@@ -409,14 +627,14 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     fs_seg_t segs[FS_MAX_SEGMENTS];
     int consumed;
     for (;;) {
-        size_t nsegs = fs_tp_segments(&self->tp, segs, FS_MAX_SEGMENTS);
+        size_t nsegs = io_segments(self, segs, FS_MAX_SEGMENTS);
         consumed = nsegs ? fs_head_parse(&self->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch, sizeof(scratch))
                          : FS_INCOMPLETE;
         if (consumed != FS_INCOMPLETE) {
             break;
         }
         if (conn_fill(self, "read") == 0) {
-            if (fs_tp_buffered(&self->tp) == 0) {
+            if (io_buffered(self) == 0) {
                 conn_raise(self, &fs_type_ProtocolError, MP_ECONNRESET,
                     self->requests > 1 ? "connection closed before the response head (stale keep-alive connection)"
                                        : "connection closed before the response head");
@@ -430,7 +648,7 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     const fs_head_t *h = &self->head;
     mp_obj_t packed = fs_headers_pack(h->reason, h->reason_len, hdrs, h->num_headers);
     // Slices into the segments are dead from here: the head bytes are released.
-    fs_tp_consume(&self->tp, (size_t)consumed);
+    io_consume(self, (size_t)consumed);
     self->body_kind = h->body_kind;
     self->keep_alive = h->keep_alive;
     self->body_left = h->content_length;
@@ -473,7 +691,7 @@ static size_t body_peek(fs_conn_obj_t *self, const uint8_t **ptr) {
             return 0;
         }
         fs_seg_t seg;
-        size_t have = fs_tp_segments(&self->tp, &seg, 1);
+        size_t have = io_segments(self, &seg, 1);
         if (have) {
             switch (self->body_kind) {
                 case FS_BODY_LENGTH:
@@ -494,7 +712,7 @@ static size_t body_peek(fs_conn_obj_t *self, const uint8_t **ptr) {
                         conn_raise_http(self, n);
                     }
                     // Framing is dropped at once; a run of body bytes stays until handed out.
-                    fs_tp_consume(&self->tp, len ? off : (size_t)n);
+                    io_consume(self, len ? off : (size_t)n);
                     self->run_left = len;
                     if (len == 0 && self->chunk.done) {
                         body_done(self);
@@ -518,7 +736,7 @@ static size_t body_peek(fs_conn_obj_t *self, const uint8_t **ptr) {
 }
 
 static void body_consume(fs_conn_obj_t *self, size_t n) {
-    fs_tp_consume(&self->tp, n);
+    io_consume(self, n);
     self->body_read += n;
     if (self->body_kind == FS_BODY_LENGTH) {
         self->body_left -= n;
@@ -537,9 +755,9 @@ static void body_consume(fs_conn_obj_t *self, size_t n) {
 // Copy up to len body bytes into buf; returns bytes (0 = body complete).
 static size_t body_read(fs_conn_obj_t *self, uint8_t *buf, size_t len) {
     if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH && len >= DIRECT_MIN
-        && fs_tp_buffered(&self->tp) == 0) {
+        && io_buffered(self) == 0) {
         size_t want = len < self->body_left ? len : (size_t)self->body_left;
-        int n = fs_tp_recv_into(&self->tp, buf, want, wait_ms(self));
+        int n = io_recv_into(self, buf, want, wait_ms(self));
         if (n > 0) {
             self->body_read += (size_t)n;
             self->body_left -= (size_t)n;
@@ -583,9 +801,9 @@ static mp_uint_t conn_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t 
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
-    int r = fs_tp_write(&self->tp, buf, size, self->timeout_ms);
+    int r = io_write(self, buf, size, self->timeout_ms);
     if (r < 0) {
-        *errcode = r == FS_TP_ERR_DNS ? MP_EIO : -r;
+        *errcode = (r == FS_TP_ERR_DNS || r <= FS_TP_ERR_UNSUPPORTED) ? MP_EIO : -r;
         return MP_STREAM_ERROR;
     }
     return size;
@@ -603,7 +821,7 @@ static mp_uint_t conn_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_
             if (self->state == STATE_CLOSED) {
                 return arg & (MP_STREAM_POLL_RD | MP_STREAM_POLL_WR);
             }
-            if ((arg & MP_STREAM_POLL_RD) && (self->state == STATE_DONE || fs_tp_readable(&self->tp))) {
+            if ((arg & MP_STREAM_POLL_RD) && (self->state == STATE_DONE || io_readable(self))) {
                 ret |= MP_STREAM_POLL_RD;
             }
             if (arg & MP_STREAM_POLL_WR) {
@@ -775,7 +993,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(conn_body_pending_obj, conn_body_pending);
 mp_obj_t fs_conn_reusable(mp_obj_t self_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     return mp_obj_new_bool((self->state == STATE_IDLE || self->state == STATE_DONE) && fs_tp_is_open(&self->tp)
-        && fs_tp_buffered(&self->tp) == 0 && (self->state == STATE_IDLE || self->keep_alive));
+        && io_buffered(self) == 0 && (self->state == STATE_IDLE || self->keep_alive));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(conn_reusable_obj, fs_conn_reusable);
 
@@ -793,6 +1011,7 @@ static const mp_rom_map_elem_t conn_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_reusable), MP_ROM_PTR(&conn_reusable_obj) },
     { MP_ROM_QSTR(MP_QSTR_body_pending), MP_ROM_PTR(&conn_body_pending_obj) },
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&conn_settimeout_obj) },
+    { MP_ROM_QSTR(MP_QSTR_tls), MP_ROM_PTR(&conn_tls_obj) },
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&mp_stream_close_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },

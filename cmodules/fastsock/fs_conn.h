@@ -5,6 +5,8 @@
 
 #include "py/obj.h"
 
+#include "fs_config.h"
+
 extern const mp_obj_type_t fs_conn_type;
 
 // Counters behind fastsock.stats(); the transport keeps its own in fs_tp_stats.
@@ -34,5 +36,11 @@ mp_obj_t fs_conn_reusable(mp_obj_t conn);
 extern const mp_obj_type_t fs_type_ProtocolError;
 extern const mp_obj_type_t fs_type_LimitError;
 extern const mp_obj_type_t fs_type_TimeoutError;
+extern const mp_obj_type_t fs_type_TLSError;
+
+#if FS_TLS
+// _fastsock.TLSConfig (fs_conn.c): shared TLS settings for https connections.
+extern const mp_obj_type_t fs_tlsconfig_type;
+#endif
 
 #endif // FS_CONN_H

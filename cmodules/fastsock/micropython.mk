@@ -9,3 +9,7 @@ else
 SRC_USERMOD_LIB_C += $(FASTSOCK_MOD_DIR)/fs_transport_posix.c
 endif
 CFLAGS_USERMOD += -I$(FASTSOCK_MOD_DIR)
+# FS_TLS=1: https:// through mbedTLS (the host Makefile builds the library, firmware/mbedtls).
+ifeq ($(FS_TLS),1)
+SRC_USERMOD_LIB_C += $(FASTSOCK_MOD_DIR)/fs_tls.c
+endif

@@ -8,10 +8,13 @@
 #include "fs_conn.h"
 #include "fs_response.h"
 #include "fs_transport.h"
+#if FS_TLS
+#include "fs_tls.h"
+#endif
 
 // stats(): counters that prove the zero-copy and reuse claims (see the README).
 static mp_obj_t fastsock_stats(void) {
-    mp_obj_t d = mp_obj_new_dict(8);
+    mp_obj_t d = mp_obj_new_dict(12);
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_open), mp_obj_new_int_from_uint(fs_stats.open));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_requests), mp_obj_new_int_from_uint(fs_stats.requests));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_connections), mp_obj_new_int_from_uint(fs_stats.connections));
@@ -21,6 +24,19 @@ static mp_obj_t fastsock_stats(void) {
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_copied), mp_obj_new_int_from_ull(fs_stats.bytes_copied + fs_tp_stats.bytes_copied));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_heap_allocs), mp_obj_new_int_from_uint(fs_stats.heap_allocs));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_peak_buffered), mp_obj_new_int_from_uint(fs_tp_stats.peak_buffered));
+    #if FS_TLS
+    // TLS: mbedTLS heap in use now and at most (outside the GC heap; None where the mbedTLS
+    // build cannot be hooked), handshakes done and how many of them resumed a session.
+    mp_obj_t now = mp_const_none, peak = mp_const_none;
+    if (fs_tls_counting()) {
+        now = mp_obj_new_int_from_ull(fs_tls_stats.bytes);
+        peak = mp_obj_new_int_from_ull(fs_tls_stats.peak);
+    }
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_bytes), now);
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_peak), peak);
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_handshakes), mp_obj_new_int_from_uint(fs_tls_stats.handshakes));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_resumed), mp_obj_new_int_from_uint(fs_tls_stats.resumed));
+    #endif
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_stats_obj, fastsock_stats);
@@ -31,9 +47,32 @@ static mp_obj_t fastsock_reset_stats(void) {
     memset(&fs_stats, 0, sizeof(fs_stats));
     fs_stats.open = open; // a gauge, not a counter
     memset(&fs_tp_stats, 0, sizeof(fs_tp_stats));
+    #if FS_TLS
+    // bytes is a gauge; the peak restarts from it.
+    fs_tls_stats.peak = fs_tls_stats.bytes;
+    fs_tls_stats.handshakes = fs_tls_stats.resumed = fs_tls_stats.denied = 0;
+    #endif
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_reset_stats_obj, fastsock_reset_stats);
+
+#if FS_TLS
+// tls_limit([n]): cap on the heap mbedTLS may hold in all (bytes; None or 0 = no cap but the
+// heap's own). A handshake that would not fit its FS_TLS_BUDGET under it raises MemoryError
+// before connecting. Returns the previous cap.
+static mp_obj_t fastsock_tls_limit(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t old = fs_tls_limit ? mp_obj_new_int_from_uint(fs_tls_limit) : mp_const_none;
+    if (n_args > 0) {
+        mp_int_t n = args[0] == mp_const_none ? 0 : mp_obj_get_int(args[0]);
+        if (n < 0) {
+            mp_raise_ValueError(MP_ERROR_TEXT("limit must be >= 0 or None"));
+        }
+        fs_tls_limit = (size_t)n;
+    }
+    return old;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(fastsock_tls_limit_obj, 0, 1, fastsock_tls_limit);
+#endif
 
 static MP_DEFINE_STR_OBJ(fastsock_version_obj, FS_VERSION);
 
@@ -48,6 +87,12 @@ static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_ProtocolError), MP_ROM_PTR(&fs_type_ProtocolError) },
     { MP_ROM_QSTR(MP_QSTR_LimitError), MP_ROM_PTR(&fs_type_LimitError) },
     { MP_ROM_QSTR(MP_QSTR_TimeoutError), MP_ROM_PTR(&fs_type_TimeoutError) },
+    { MP_ROM_QSTR(MP_QSTR_TLSError), MP_ROM_PTR(&fs_type_TLSError) },
+    #if FS_TLS
+    { MP_ROM_QSTR(MP_QSTR_TLSConfig), MP_ROM_PTR(&fs_tlsconfig_type) },
+    { MP_ROM_QSTR(MP_QSTR_tls_limit), MP_ROM_PTR(&fastsock_tls_limit_obj) },
+    { MP_ROM_QSTR(MP_QSTR_TLS_BUDGET), MP_ROM_INT(FS_TLS_BUDGET) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_MAX_HEAD_BYTES), MP_ROM_INT(FS_MAX_HEAD_BYTES) },
     { MP_ROM_QSTR(MP_QSTR_MAX_HEADERS), MP_ROM_INT(FS_MAX_HEADERS) },
     #if FS_TRANSPORT_LWIP

@@ -1,0 +1,371 @@
+"""https:// in fastsock: mbedTLS over the POSIX transport against a real nginx with TLS, in
+every host build, and over lwIP in the TAP namespace suite. Certificates come from a throwaway
+CA made with the `openssl` CLI at test time: a valid chain, an unknown CA, a wrong host name, an
+expired certificate; plus a TLS 1.3-only server (handshake failure: the host's mbedTLS 2.28
+speaks TLS 1.2 only) and plain HTTP on the TLS port. Verification failures must raise
+fastsock.TLSError (an OSError) before any request is sent."""
+
+import hashlib
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+
+import lwip_net as L  # noqa: E402
+from localserver import Nginx, TLSServer, make_pki, make_sample_files  # noqa: E402
+
+FILES = {"1k.bin": 1024, "1m.bin": 1 << 20, "10m.bin": 10 << 20}
+
+# Indices of the https servers in the nginx fixture.
+GOOD, UNTRUSTED, WRONG_HOST, EXPIRED, TLS13_ONLY, TLS12_ONLY, ID_CACHE = range(7)
+
+
+def sha_file(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+class PKI:
+    """The throwaway PKI (scripts/localserver.make_pki) in one folder."""
+
+    def __init__(self, d):
+        try:
+            self.d = make_pki(d, ("localhost", L.DNS_NAME))
+        except RuntimeError as e:
+            pytest.fail("TLS test certificates: %s" % e, pytrace=False)
+
+    def path(self, name):
+        return str(self.d / name)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return PKI(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def twww(tmp_path_factory):
+    return make_sample_files(tmp_path_factory.mktemp("twww"), FILES, seed=6)
+
+
+@pytest.fixture(scope="module")
+def tls_nginx(twww, pki):
+    p = pki.path
+    servers = [
+        TLSServer(p("good.pem"), p("good.key")),
+        TLSServer(p("untrusted.pem"), p("untrusted.key")),
+        TLSServer(p("wronghost.pem"), p("wronghost.key")),
+        TLSServer(p("expired.pem"), p("expired.key")),
+        TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1.3"),
+        TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1.2"),
+        TLSServer(p("good.pem"), p("good.key"), tickets=False, session_cache=True),
+    ]
+    with Nginx(twww, tls=servers) as srv:
+        yield srv
+
+
+def url(srv, i, path="/1k.bin", host="localhost"):
+    return srv.tls_url(path, i, host)
+
+
+def test_valid_chain_in_every_build(mp, tls_nginx, pki, twww, tmp_path):
+    out = mp.run(
+        """
+        import fastsock
+        r = fastsock.get(%r, ca=%r, stream=True)
+        print(r.status_code, r.raw.tls())
+        print(len(r.content) == 1024)
+        n = fastsock.get(%r, ca=%r).save(%r)
+        print(n)
+        """ % (url(tls_nginx, GOOD), pki.path("ca.pem"), url(tls_nginx, GOOD, "/1m.bin"),
+               pki.path("ca.pem"), str(tmp_path / "1m.bin")),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith("200 ('TLSv1.2', 'TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256', False)"), out
+    assert lines[1:] == ["True", str(1 << 20)]
+    assert sha_file(tmp_path / "1m.bin") == sha_file(twww / "1m.bin")
+
+
+# Each failure: (server index, host, expected TLSError message fragment).
+FAILURES = [
+    (UNTRUSTED, "localhost", "certificate verify failed for 'localhost': unknown CA"),
+    (WRONG_HOST, "localhost", "certificate verify failed for 'localhost': host name mismatch"),
+    (EXPIRED, "localhost", "certificate verify failed for 'localhost': certificate expired"),
+    (TLS13_ONLY, "localhost", "TLS handshake failed: the server sent alert protocol_version"),
+    (None, "localhost", "TLS handshake failed: the server answered in plain text (HTTP), not TLS"),
+]
+
+
+def test_failures_are_distinct_tls_errors(mp, tls_nginx, pki, tmp_path):
+    urls = []
+    for i, host, _ in FAILURES:
+        if i is None:
+            urls.append("https://%s:%d/1k.bin" % (host, tls_nginx.port))  # plain HTTP port
+        else:
+            urls.append(url(tls_nginx, i, host=host))
+    out = mp.run(
+        """
+        import fastsock
+        fastsock.reset_stats()
+        for u in %r:
+            try:
+                r = fastsock.get(u, ca=%r)
+                print("RESPONSE", r.status_code)
+            except fastsock.TLSError as e:
+                print(isinstance(e, OSError), e.errno, e.args[1])
+        s = fastsock.stats()
+        print("REQUESTS", s["requests"], "OPEN", s["open"])
+        """ % (urls, pki.path("ca.pem")),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    assert len(lines) == len(FAILURES) + 1, out
+    for line, (_, _, expect) in zip(lines, FAILURES):
+        assert line.startswith("True 5 " + expect), (line, expect)
+    # Nothing was sent on an unverified connection, and nothing is left open.
+    assert lines[-1] == "REQUESTS 0 OPEN 0"
+
+
+def test_default_ca_store_and_verify_false(mp64, tls_nginx, pki, tmp_path):
+    out = mp64.run(
+        """
+        import fastsock
+        try:
+            fastsock.get(%r)
+        except fastsock.TLSError as e:
+            print(e.args[1])
+        r = fastsock.get(%r, verify=False)
+        print(r.status_code, len(r.content))
+        with fastsock.Session(verify=False) as s:
+            print(s.get(%r).status_code)
+        """ % (url(tls_nginx, GOOD), url(tls_nginx, UNTRUSTED), url(tls_nginx, EXPIRED)),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    # Without ca= the system store is used, which does not know the throwaway CA.
+    assert lines[0].startswith("certificate verify failed for 'localhost': unknown CA")
+    assert lines[1:] == ["200 1024", "200"]
+
+
+def test_ca_forms_pem_der_path_and_bad(mp64, tls_nginx, pki, tmp_path):
+    pem = pathlib.Path(pki.path("ca.pem")).read_bytes()
+    der = pathlib.Path(pki.path("ca.der")).read_bytes()
+    out = mp64.run(
+        """
+        import fastsock
+        for ca in (%r, %r, %r, "verify-path"):
+            if ca == "verify-path":
+                r = fastsock.get(%r, verify=%r)
+            else:
+                r = fastsock.get(%r, ca=ca)
+            print(r.status_code)
+        try:
+            fastsock.get(%r, ca=b"not a certificate")
+        except ValueError as e:
+            print("ValueError", e)
+        """ % (pem, der, pki.path("ca.pem"), url(tls_nginx, GOOD), pki.path("ca.pem"),
+               url(tls_nginx, GOOD), url(tls_nginx, GOOD)),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    assert lines[:4] == ["200"] * 4
+    assert lines[4].startswith("ValueError ca= holds no usable CA certificate")
+
+
+def test_tls12_works_tls13_is_not_in_mbedtls_2_28(mp64, tls_nginx, pki, tmp_path):
+    out = mp64.run(
+        """
+        import fastsock
+        r = fastsock.get(%r, ca=%r, stream=True)
+        print(r.raw.tls()[0])
+        r.close()
+        try:
+            fastsock.get(%r, ca=%r)
+        except fastsock.TLSError as e:
+            print(e.args[1])
+        """ % (url(tls_nginx, TLS12_ONLY), pki.path("ca.pem"), url(tls_nginx, TLS13_ONLY), pki.path("ca.pem")),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    assert lines[0] == "TLSv1.2"
+    assert "no TLS version both ends support (this client: TLS 1.2 only)" in lines[1]
+
+
+def test_10mb_body_byte_identical(mp, tls_nginx, pki, twww, tmp_path):
+    out = mp.run(
+        """
+        import fastsock
+        r = fastsock.get(%r, ca=%r, timeout=30)
+        print(r.status_code, r.save(%r))
+        """ % (url(tls_nginx, GOOD, "/10m.bin"), pki.path("ca.pem"), str(tmp_path / "10m.bin")),
+        tmp_path, timeout=120,
+    )
+    assert out.split() == ["200", str(10 << 20)]
+    assert sha_file(tmp_path / "10m.bin") == sha_file(twww / "10m.bin")
+
+
+def test_keep_alive_reuse_over_tls(mp, tls_nginx, pki, tmp_path):
+    out = mp.run(
+        """
+        import fastsock
+        fastsock.reset_stats()
+        with fastsock.Session(ca=%r) as s:
+            sizes = [len(s.get(u).content) for u in %r * 10]
+        st = fastsock.stats()
+        print(sizes[:2], len(sizes), st["connections"], st["reused"], st["tls_handshakes"])
+        """ % (pki.path("ca.pem"), [url(tls_nginx, GOOD), url(tls_nginx, GOOD, "/1m.bin")]),
+        tmp_path,
+    )
+    assert out.strip() == "[1024, 1048576] 20 1 19 1"
+
+
+def test_session_resumption_tickets_and_ids(mp64, tls_nginx, pki, tmp_path):
+    out = mp64.run(
+        """
+        import fastsock, time
+        ca = open(%r, "rb").read()
+        for u in %r:
+            fastsock.reset_stats()
+            seen = []
+            full = []
+            resumed = []
+            for i in range(8):
+                # A new connection each time (pool_size=0), the shared TLS config.
+                with fastsock.Session(ca=ca, pool_size=0) as s:
+                    t = time.ticks_us()
+                    r = s.get(u, stream=True)
+                    dt = time.ticks_diff(time.ticks_us(), t)
+                    (resumed if r.raw.tls()[2] else full).append(dt)
+                    seen.append(r.text)
+            st = fastsock.stats()
+            full.sort()
+            resumed.sort()
+            print("".join(seen), st["tls_handshakes"], st["tls_resumed"], resumed[len(resumed) // 2] < full[0])
+        """ % (pki.path("ca.pem"), [url(tls_nginx, GOOD, "/session-reused"),
+                                    url(tls_nginx, ID_CACHE, "/session-reused")]),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    # The first handshake is full; every later one resumes (nginx agrees: "r").
+    assert lines == [".rrrrrrr 8 7 True", ".rrrrrrr 8 7 True"], out
+
+
+def test_tls_memory_is_counted_and_limited(mp, tls_nginx, pki, tmp_path):
+    out = mp.run(
+        """
+        import fastsock, _fastsock
+        ca = open(%r, "rb").read()
+        s = fastsock.Session(ca=ca)
+        s.get(%r).content  # config made, session remembered
+        s.close()
+        base = fastsock.stats()["tls_bytes"]
+        fastsock.reset_stats()
+        r = s.get(%r, stream=True)
+        during = fastsock.stats()["tls_bytes"]
+        peak = fastsock.stats()["tls_peak"]
+        r.content
+        s.close()
+        after = fastsock.stats()["tls_bytes"]
+        print("CONN", during - base, "PEAK", peak - base, "FREED", after == base, "BUDGET", _fastsock.TLS_BUDGET)
+        # A cap below what a handshake needs: MemoryError before connecting.
+        fastsock.tls_limit(base + 1000)
+        c0 = fastsock.stats()["connections"]
+        try:
+            fastsock.get(%r, ca=ca)
+        except MemoryError as e:
+            print("MemoryError", e)
+        print("CONNECTED", fastsock.stats()["connections"] - c0)
+        fastsock.tls_limit(None)
+        print(fastsock.get(%r, ca=ca).status_code)
+        """ % (pki.path("ca.pem"), url(tls_nginx, GOOD), url(tls_nginx, GOOD), url(tls_nginx, GOOD),
+               url(tls_nginx, GOOD)),
+        tmp_path,
+    )
+    lines = out.splitlines()
+    f = lines[0].split()
+    conn, peak, budget = int(f[1]), int(f[3]), int(f[7])
+    # An open connection holds the 16 KB + 4 KB record buffers and the decrypted buffer.
+    assert 16384 + 4096 + 10240 < conn < budget, lines[0]
+    assert conn <= peak <= budget, lines[0]
+    assert f[5] == "True", lines[0]
+    assert lines[1].startswith("MemoryError TLS memory limit: a handshake needs about %d bytes" % budget)
+    assert lines[2:] == ["CONNECTED 0", "200"]
+
+
+def test_https_redirect_keeps_default_port_out_of_host(mp64, tls_nginx, pki, tmp_path):
+    # URL parsing: https defaults to 443, and credentials stay unsupported.
+    out = mp64.run(
+        """
+        import fastsock
+        print(fastsock._parse_url("https://example.com/x"))
+        print(fastsock._join_url("https://example.com/a/b", "c"))
+        try:
+            fastsock.get("https://user:pw@example.com/")
+        except NotImplementedError as e:
+            print("NotImplementedError", e)
+        """,
+        tmp_path,
+    )
+    assert out.splitlines() == [
+        "('https', 'example.com', 443, '/x')",
+        "https://example.com/a/c",
+        "NotImplementedError credentials in the URL are not supported; use auth=",
+    ]
+
+
+# ---- the same over lwIP (TAP in a network namespace; needs root)
+
+
+@pytest.fixture(scope="module")
+def tls_tapnet(request, twww, pki):
+    L.interpreter()
+    L.require_tap()
+    ns = L.Netns()
+    request.addfinalizer(ns.delete)
+    ns.create()
+    srv = L.NetnsServers(ns, twww, tls=(pki.path("good.pem"), pki.path("good.key")))
+    request.addfinalizer(srv.stop)
+    srv.start()
+    return srv
+
+
+def test_lwip_https_download_reuse_and_errors(tls_tapnet, pki, twww, tmp_path):
+    base = "https://%s:%d" % (L.DNS_NAME, tls_tapnet.https_port)
+    bad_name = "https://%s:%d/1k.bin" % (L.SERVER_IP, tls_tapnet.https_port)
+    plain = "https://%s:%d/1k.bin" % (L.DNS_NAME, tls_tapnet.port)
+    out = tmp_path / "10m.bin"
+    p, tags = L.run_mp(
+        """
+        ca = open(%r, "rb").read()
+        r = fastsock.get(%r, ca=ca, timeout=20)
+        report("TLS", r.raw.tls()[0])
+        report("SAVED", r.save(%r))
+        fastsock.reset_stats()
+        with fastsock.Session(ca=ca, timeout=20) as s:
+            n = [len(s.get(%r).content) for i in range(5)]
+        st = fastsock.stats()
+        report("REUSE", (n, st["connections"], st["tls_handshakes"]))
+        errs = []
+        for u in (%r, %r):
+            try:
+                fastsock.get(u, ca=ca, timeout=10)
+                errs.append("response")
+            except fastsock.TLSError as e:
+                errs.append(e.args[1])
+        report("ERRS", errs)
+        report("OPEN", fastsock.stats()["open"])
+        report("LEAKS", leaks())
+        """ % (pki.path("ca.pem"), base + "/10m.bin", str(out), base + "/1m.bin", bad_name, plain),
+        tmp_path, L.tap_env(FASTSOCK_DNS=L.SERVER_IP), ns=tls_tapnet.ns, timeout=120,
+    )
+    assert tags.get("TLS") == "TLSv1.2", p.stdout
+    assert tags["SAVED"] == 10 << 20
+    assert sha_file(out) == sha_file(twww / "10m.bin")
+    assert tags["REUSE"] == ([1 << 20] * 5, 1, 1)
+    assert tags["ERRS"][0].startswith("certificate verify failed for '10.0.0.1': host name mismatch")
+    assert tags["ERRS"][1].startswith("TLS handshake failed: the server answered in plain text (HTTP)")
+    assert tags["OPEN"] == 0
+    assert tags["LEAKS"] == {}
