@@ -24,6 +24,13 @@ class HTTPError(OSError):
         self.response = response
 
 
+def _raise_http_error(r):
+    # Response.raise_for_status() for 4xx/5xx.
+    code = r.status_code
+    kind = "Client" if code < 500 else "Server"
+    raise HTTPError("%d %s Error: %s for url %s" % (code, kind, r.reason, r.url), r)
+
+
 def stats():
     """Counters since start or reset_stats(): requests, connections, reused, open,
     bytes_received, bytes_copied, heap_allocs, peak_buffered; with TLS also tls_bytes (mbedTLS

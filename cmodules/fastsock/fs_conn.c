@@ -192,24 +192,25 @@ static MP_NORETURN void conn_raise_tp(fs_conn_obj_t *self, int code, const char 
         conn_raise(self, &fs_type_TLSError, MP_EIO, tmsg);
     }
     #endif
-    int err = -code;
-    const mp_obj_type_t *type = &mp_type_OSError;
-    const char *why;
-    if (code == FS_TP_ERR_DNS) {
-        err = MP_ENOENT;
-        why = "host name not found";
-    } else if (err == MP_ETIMEDOUT) {
-        type = &fs_type_TimeoutError;
-        why = "timed out";
-    } else if (err == MP_ECONNREFUSED) {
-        why = "connection refused";
-    } else if (err == MP_ECONNRESET) {
-        why = "connection reset by peer";
-    } else if (err == MP_EHOSTUNREACH) {
-        why = "host unreachable";
-    } else {
-        why = "failed";
+    // errno -> the words that finish "<what> ..."; DNS failures read as ENOENT.
+    static const struct {
+        int16_t err;
+        char why[26];
+    } reasons[] = {
+        {MP_ENOENT, "host name not found"},
+        {MP_ETIMEDOUT, "timed out"},
+        {MP_ECONNREFUSED, "connection refused"},
+        {MP_ECONNRESET, "connection reset by peer"},
+        {MP_EHOSTUNREACH, "host unreachable"},
+        {0, "failed"},
+    };
+    int err = code == FS_TP_ERR_DNS ? MP_ENOENT : -code;
+    size_t i = 0;
+    while (reasons[i].err != 0 && reasons[i].err != err) {
+        i++;
     }
+    const char *why = reasons[i].why;
+    const mp_obj_type_t *type = err == MP_ETIMEDOUT ? &fs_type_TimeoutError : &mp_type_OSError;
     char msg[96];
     snprintf(msg, sizeof(msg), "%s %s", what, why);
     conn_raise(self, type, err, msg);
@@ -453,7 +454,7 @@ static void hw_flush(head_writer_t *w) {
     }
 }
 
-static void hw_add(head_writer_t *w, const char *s, size_t n) {
+MP_NOINLINE static void hw_add(head_writer_t *w, const char *s, size_t n) {
     while (n) {
         if (w->len == sizeof(w->buf)) {
             hw_flush(w);

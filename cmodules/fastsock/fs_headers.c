@@ -144,29 +144,26 @@ mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
     return s;
 }
 
+typedef struct {
+    mp_obj_t dict;
+    mp_obj_t packed;
+} dict_ctx_t;
+
 static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
-    mp_obj_t dict = MP_OBJ_FROM_PTR(ctx);
+    (void)val;
+    (void)vlen;
+    dict_ctx_t *d = ctx;
     mp_obj_t key = fs_headers_str((const char *)name, nlen);
-    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
+    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(d->dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
     if (e->value == MP_OBJ_NULL) {
-        e->value = fs_headers_str((const char *)val, vlen);
-        return true;
+        // The lookup joins repeated fields; iteration is rare, so its rescans are cheap enough.
+        e->value = fs_headers_lookup(d->packed, key, mp_const_none);
     }
-    // Repeated field: join as RFC 9110 5.3 allows.
-    size_t old_len;
-    const char *old = mp_obj_str_get_data(e->value, &old_len);
-    vstr_t v;
-    vstr_init(&v, old_len + 2 + vlen);
-    vstr_add_strn(&v, old, old_len);
-    vstr_add_strn(&v, ", ", 2);
-    vstr_add_strn(&v, (const char *)val, vlen);
-    e->value = fs_headers_str(v.buf, v.len);
-    vstr_clear(&v);
     return true;
 }
 
 mp_obj_t fs_headers_dict_of(mp_obj_t packed) {
-    mp_obj_t dict = mp_obj_new_dict(0);
-    each_field(packed, dict_cb, MP_OBJ_TO_PTR(dict));
-    return dict;
+    dict_ctx_t d = {mp_obj_new_dict(0), packed};
+    each_field(packed, dict_cb, &d);
+    return d.dict;
 }

@@ -141,23 +141,15 @@ static mp_obj_t response_json(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_json_obj, response_json);
 
-// raise_for_status(): fastsock.HTTPError for 4xx and 5xx.
+// raise_for_status(): fastsock.HTTPError for 4xx and 5xx (the message is made in Python: a
+// cold path, cheaper in frozen bytecode than in flash-resident C).
 static mp_obj_t response_raise_for_status(mp_obj_t self_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
-    if (r->status < 400) {
-        return mp_const_none;
+    if (r->status >= 400) {
+        mp_obj_t mod = mp_import_name(MP_QSTR_fastsock, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        mp_call_function_1(mp_load_attr(mod, MP_QSTR__raise_http_error), self_in);
     }
-    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-    vstr_t v;
-    vstr_init(&v, 64);
-    mp_print_t print;
-    vstr_init_print(&v, 64, &print);
-    mp_printf(&print, "%d %s Error: ", (int)r->status, r->status < 500 ? "Client" : "Server");
-    mp_obj_print_helper(&print, fs_headers_reason_of(r->packed), PRINT_STR);
-    mp_print_str(&print, " for url ");
-    mp_obj_print_helper(&print, r->target != mp_const_none ? target_item(r, T_URL) : mp_const_none, PRINT_STR);
-    mp_obj_t args[2] = {mp_obj_new_str_from_vstr(&v), self_in};
-    nlr_raise(mp_call_function_n_kw(mp_load_attr(mod, MP_QSTR_HTTPError), 2, 0, args));
+    return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_raise_for_status_obj, response_raise_for_status);
 
