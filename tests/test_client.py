@@ -4,7 +4,7 @@ bodies, params, auth, timeouts and stats — against nginx and scripted servers.
 import json
 
 from conftest import sha256_file
-from rawserver import RawServer, echo, routes
+from rawserver import RawServer, canned, echo, routes
 
 
 def test_session_reuses_one_connection(mp, nginx, tmp_path):
@@ -415,3 +415,26 @@ def test_stream_poll_reports_readiness(mp, tmp_path):
             tmp_path,
         )
     assert out.split() == ["True", "0", "200", "b'ok'", "5"]
+
+
+def test_headers_mapping_repeated_fields_and_hostile_bytes(mp, tmp_path):
+    resp = (b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Obs: caf\xe9\r\nset-cookie: b=2\r\n"
+            b"Content-Length: 0\r\n\r\n")
+    with RawServer(canned(resp)) as srv:
+        out = mp.run(
+            """
+            import fastsock
+            h = fastsock.get(%r).headers
+            print(h["SET-COOKIE"], "|", h.get("x-obs"), "|", len(h), "|", sorted(h.keys()))
+            print(sorted(h.items())[0], "x-missing" in h, h.get("x-missing", 7))
+            try:
+                h["nope"]
+            except KeyError as e:
+                print("KeyError", e.args[0])
+            """ % srv.url("/"),
+            tmp_path,
+        )
+    lines = out.splitlines()
+    assert lines[0] == "a=1, b=2 | caf? | 3 | ['content-length', 'set-cookie', 'x-obs']"
+    assert lines[1] == "('content-length', '0') False 7"
+    assert lines[2] == "KeyError nope"

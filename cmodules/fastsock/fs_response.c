@@ -417,7 +417,9 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
 
 // keys(), values(), items(): the dict's own views.
 static mp_obj_t headers_dict_method(mp_obj_t self_in, qstr name) {
-    return mp_call_function_0(mp_load_attr(headers_all(MP_OBJ_TO_PTR(self_in)), name));
+    mp_obj_t dest[2];
+    mp_load_method(headers_all(MP_OBJ_TO_PTR(self_in)), name, dest);
+    return mp_call_method_n_kw(0, 0, dest);
 }
 
 static mp_obj_t headers_keys(mp_obj_t self_in) {
