@@ -452,38 +452,37 @@ class Session:
         return self.request("DELETE", url, **kw)
 
 
-class _OneShot(Session):
-    # Module-level functions: one connection per request, closed after it.
-    def __init__(self):
-        super().__init__(pool_size=0)
+# Module-level functions: one connection per request, closed after it (pool_size 0); one
+# shared instance, so its URL cache saves the parsing on repeated URLs.
+_oneshot = Session(pool_size=0)
 
 
 def request(method, url, **kw):
     """One request on a new connection (closed when the body is read); see Session.request."""
-    return _OneShot().request(method, url, **kw)
+    return _oneshot.request(method, url, **kw)
 
 
 def get(url, **kw):
     """GET url; returns a Response. timeout: seconds, (connect, read) or (connect, read, total)."""
-    return _OneShot().request("GET", url, **kw)
+    return _oneshot.get(url, **kw)
 
 
 def head(url, **kw):
     kw.setdefault("allow_redirects", False)
-    return _OneShot().request("HEAD", url, **kw)
+    return _oneshot.request("HEAD", url, **kw)
 
 
 def post(url, data=None, json=None, **kw):
-    return _OneShot().request("POST", url, data=data, json=json, **kw)
+    return _oneshot.request("POST", url, data=data, json=json, **kw)
 
 
 def put(url, data=None, **kw):
-    return _OneShot().request("PUT", url, data=data, **kw)
+    return _oneshot.request("PUT", url, data=data, **kw)
 
 
 def patch(url, data=None, **kw):
-    return _OneShot().request("PATCH", url, data=data, **kw)
+    return _oneshot.request("PATCH", url, data=data, **kw)
 
 
 def delete(url, **kw):
-    return _OneShot().request("DELETE", url, **kw)
+    return _oneshot.request("DELETE", url, **kw)
