@@ -152,26 +152,10 @@ def read_full_request(conn, buf=b""):
     return head + b"\r\n\r\n" + body, body, rest
 
 
-def echo(requests_seen):
-    """Handler: keep-alive server answering each request with the raw request as the body;
-    appends each raw request to requests_seen."""
-
-    def handler(conn, stop):
-        rest = b""
-        while not stop.is_set():
-            raw, _body, rest = read_full_request(conn, rest)
-            if not raw:
-                return
-            requests_seen.append(raw)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                         b"Content-Length: %d\r\n\r\n" % len(raw) + raw)
-
-    return handler
-
-
-def routes(table, requests_seen=None):
-    """Handler: keep-alive server answering by path from table {path: response_bytes}
-    (404 otherwise)."""
+def keep_alive(respond, requests_seen=None):
+    """Handler: a keep-alive server answering every request on the connection with
+    respond(raw_request) (bytes), recording raw requests in requests_seen when given. It keeps
+    the socket open whatever the response says (tests of clients that must not reuse it)."""
 
     def handler(conn, stop):
         rest = b""
@@ -181,13 +165,26 @@ def routes(table, requests_seen=None):
                 return
             if requests_seen is not None:
                 requests_seen.append(raw)
-            path = raw.split(b" ", 2)[1].decode()
-            resp = table.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-            conn.sendall(resp(raw) if callable(resp) else resp)
-            if b"connection: close" in resp.lower() if isinstance(resp, bytes) else False:
-                return
+            conn.sendall(respond(raw))
 
     return handler
+
+
+def echo(requests_seen):
+    """Handler: answer each request with the raw request as the body."""
+    return keep_alive(lambda raw: b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(raw) + raw, requests_seen)
+
+
+def routes(table, requests_seen=None):
+    """Handler: answer by path from table {path: response bytes or a function of the raw
+    request} (404 otherwise)."""
+
+    def respond(raw):
+        resp = table.get(raw.split(b" ", 2)[1].decode(), b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        return resp(raw) if callable(resp) else resp
+
+    return keep_alive(respond, requests_seen)
 
 
 # Fault modes for transport tests (tests/test_lwip.py): each is a handler factory.

@@ -4,7 +4,7 @@ bodies, params, auth, timeouts and stats — against nginx and scripted servers.
 import json
 
 from conftest import sha256_file
-from rawserver import RawServer, canned, echo, routes
+from rawserver import RawServer, canned, echo, keep_alive, routes
 
 
 def test_session_reuses_one_connection(mp, nginx, tmp_path):
@@ -363,15 +363,7 @@ def test_stale_keepalive_connection_is_retried_once(mp64, tmp_path):
 
 def test_connection_close_response_is_not_reused(mp64, tmp_path):
     # The server says Connection: close but leaves the socket open.
-    def handler(conn, stop):
-        from rawserver import read_full_request
-        rest = b""
-        while not stop.is_set():
-            raw, _, rest = read_full_request(conn, rest)
-            if not raw:
-                return
-            conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
-
+    handler = keep_alive(lambda raw: b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
     with RawServer(handler) as srv:
         out = mp64.run(
             """
