@@ -890,7 +890,6 @@ mp_obj_t fs_conn_readall(mp_obj_t self_in) {
     }
     return fs_new_bytes(&v);
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(conn_readall_obj, fs_conn_readall);
 
 // save(stream, progress=None, piece=4096): write the rest of the body to a stream straight
 // from the transport's buffers; progress(done, total) after each piece. Returns bytes written.
@@ -932,7 +931,6 @@ mp_obj_t fs_conn_save(size_t n_args, const mp_obj_t *args) {
     }
     return mp_obj_new_int_from_ull(written);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_save_obj, 2, 4, fs_conn_save);
 
 // drain(limit): read and drop up to limit remaining body bytes so the connection can be
 // reused; returns True if the body is complete.
@@ -953,7 +951,6 @@ mp_obj_t fs_conn_drain(mp_obj_t self_in, mp_obj_t limit_in) {
     }
     return mp_obj_new_bool(self->state == STATE_DONE);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(conn_drain_obj, fs_conn_drain);
 
 // next_run(max): a memoryview over the next run of body bytes (at most max) inside the
 // transport's own buffer, or None at the end. Nothing is copied and nothing allocated after
@@ -981,7 +978,6 @@ mp_obj_t fs_conn_next_run(mp_obj_t self_in, mp_obj_t max_in) {
     self->view_pending = n;
     return MP_OBJ_FROM_PTR(self->view);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(conn_next_run_obj, fs_conn_next_run);
 
 // body_pending(): True while response body bytes remain to be read.
 static mp_obj_t conn_body_pending(mp_obj_t self_in) {
@@ -1004,11 +1000,7 @@ static const mp_rom_map_elem_t conn_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_getresponse), MP_ROM_PTR(&conn_getresponse_obj) },
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
-    { MP_ROM_QSTR(MP_QSTR_readall), MP_ROM_PTR(&conn_readall_obj) },
     { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
-    { MP_ROM_QSTR(MP_QSTR_save), MP_ROM_PTR(&conn_save_obj) },
-    { MP_ROM_QSTR(MP_QSTR_drain), MP_ROM_PTR(&conn_drain_obj) },
-    { MP_ROM_QSTR(MP_QSTR_next_run), MP_ROM_PTR(&conn_next_run_obj) },
     { MP_ROM_QSTR(MP_QSTR_reusable), MP_ROM_PTR(&conn_reusable_obj) },
     { MP_ROM_QSTR(MP_QSTR_body_pending), MP_ROM_PTR(&conn_body_pending_obj) },
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&conn_settimeout_obj) },

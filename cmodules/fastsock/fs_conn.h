@@ -25,7 +25,10 @@ extern fs_stats_t fs_stats;
 // 10 MB body is not hashed just to be returned.
 mp_obj_t fs_new_bytes(vstr_t *v);
 
-// Body access for Response objects (same behaviour as the Connection methods of these names).
+// Body access for Response objects: readall() the rest as bytes; save(conn, stream, progress,
+// piece) straight from the receive buffers; drain(conn, limit) up to limit bytes, True when
+// the body is complete; next_run(conn, max) a memoryview over the next run or None;
+// reusable(conn) whether another request may follow on it.
 mp_obj_t fs_conn_readall(mp_obj_t conn);
 mp_obj_t fs_conn_save(size_t n_args, const mp_obj_t *args); // (conn, stream, progress, piece)
 mp_obj_t fs_conn_drain(mp_obj_t conn, mp_obj_t limit);
