@@ -54,7 +54,8 @@
 // Scan header values and the end of the head a machine word at a time (portable C, no SIMD).
 // Needs cheap unaligned loads; Xtensa (ESP32) has none, so it gets the byte loop instead.
 #ifndef FS_WORD_SCAN
-#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__ARM_FEATURE_UNALIGNED)
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) ||                            \
+    defined(__ARM_FEATURE_UNALIGNED)
 #define FS_WORD_SCAN (1)
 #else
 #define FS_WORD_SCAN (0)

@@ -34,19 +34,19 @@ enum {
 typedef struct {
     mp_obj_base_t base;
     fs_tp_t tp;
-    #if FS_TLS
-    fs_tls_t *tls;          // TLS over tp (https), or NULL
-    #endif
+#if FS_TLS
+    fs_tls_t *tls; // TLS over tp (https), or NULL
+#endif
     fs_head_t head;
     fs_chunked_t chunk;
-    uint64_t body_left;     // FS_BODY_LENGTH: body bytes not yet handed out
-    uint64_t body_read;     // body bytes handed out so far
-    size_t run_left;        // FS_BODY_CHUNKED: decoded body bytes waiting at the front
-    uint32_t timeout_ms;    // per-wait read/write timeout, 0 = none
-    mp_uint_t deadline;     // mp_hal_ticks_ms() by which the exchange must end, if has_deadline
-    size_t view_pending;    // bytes lent out through `view`, consumed on the next next_run()
-    mp_obj_array_t *view;   // one memoryview re-pointed at each run (next_run), made once
-    uint32_t requests;      // requests sent on this connection
+    uint64_t body_left;   // FS_BODY_LENGTH: body bytes not yet handed out
+    uint64_t body_read;   // body bytes handed out so far
+    size_t run_left;      // FS_BODY_CHUNKED: decoded body bytes waiting at the front
+    uint32_t timeout_ms;  // per-wait read/write timeout, 0 = none
+    mp_uint_t deadline;   // mp_hal_ticks_ms() by which the exchange must end, if has_deadline
+    size_t view_pending;  // bytes lent out through `view`, consumed on the next next_run()
+    mp_obj_array_t *view; // one memoryview re-pointed at each run (next_run), made once
+    uint32_t requests;    // requests sent on this connection
     uint8_t state;
     uint8_t body_kind;
     uint8_t keep_alive;
@@ -55,29 +55,30 @@ typedef struct {
 
 fs_stats_t fs_stats;
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_ProtocolError, MP_QSTR_ProtocolError, MP_TYPE_FLAG_NONE,
-    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
-    parent, &mp_type_OSError);
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_ProtocolError, MP_QSTR_ProtocolError, MP_TYPE_FLAG_NONE, make_new,
+                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
+                         mp_obj_exception_attr, parent, &mp_type_OSError);
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_LimitError, MP_QSTR_LimitError, MP_TYPE_FLAG_NONE,
-    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
-    parent, &fs_type_ProtocolError);
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_LimitError, MP_QSTR_LimitError, MP_TYPE_FLAG_NONE, make_new,
+                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
+                         mp_obj_exception_attr, parent, &fs_type_ProtocolError);
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_TimeoutError, MP_QSTR_TimeoutError, MP_TYPE_FLAG_NONE,
-    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
-    parent, &mp_type_OSError);
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_TimeoutError, MP_QSTR_TimeoutError, MP_TYPE_FLAG_NONE, make_new,
+                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
+                         mp_obj_exception_attr, parent, &mp_type_OSError);
 
-// TLS failures: certificate rejected, no agreement, plain text on a TLS port (the message says which).
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_TLSError, MP_QSTR_TLSError, MP_TYPE_FLAG_NONE,
-    make_new, mp_obj_exception_make_new, print, mp_obj_exception_print, attr, mp_obj_exception_attr,
-    parent, &mp_type_OSError);
+// TLS failures: certificate rejected, no agreement, plain text on a TLS port (the message says
+// which).
+MP_DEFINE_CONST_OBJ_TYPE(fs_type_TLSError, MP_QSTR_TLSError, MP_TYPE_FLAG_NONE, make_new,
+                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
+                         mp_obj_exception_attr, parent, &mp_type_OSError);
 
 // Release the transport (and TLS over it) once, keeping the count of open connections right.
 static void conn_shutdown(fs_conn_obj_t *self) {
-    #if FS_TLS
+#if FS_TLS
     fs_tls_free(self->tls);
     self->tls = NULL;
-    #endif
+#endif
     if (fs_tp_is_open(&self->tp)) {
         fs_stats.open--;
     }
@@ -93,48 +94,48 @@ static void conn_shutdown(fs_conn_obj_t *self) {
 #endif
 
 static int io_fill(fs_conn_obj_t *self, uint32_t timeout_ms) {
-    #if FS_TLS
+#if FS_TLS
     if (IO_TLS(self)) {
         return fs_tls_fill(self->tls, timeout_ms);
     }
-    #endif
+#endif
     return fs_tp_fill(&self->tp, timeout_ms);
 }
 
 static size_t io_segments(fs_conn_obj_t *self, fs_seg_t *segs, size_t max) {
-    #if FS_TLS
+#if FS_TLS
     if (IO_TLS(self)) {
         return fs_tls_segments(self->tls, segs, max);
     }
-    #endif
+#endif
     return fs_tp_segments(&self->tp, segs, max);
 }
 
 static size_t io_buffered(fs_conn_obj_t *self) {
-    #if FS_TLS
+#if FS_TLS
     if (IO_TLS(self)) {
         return fs_tls_buffered(self->tls);
     }
-    #endif
+#endif
     return fs_tp_buffered(&self->tp);
 }
 
 static void io_consume(fs_conn_obj_t *self, size_t n) {
-    #if FS_TLS
+#if FS_TLS
     if (IO_TLS(self)) {
         fs_tls_consume(self->tls, n);
         return;
     }
-    #endif
+#endif
     fs_tp_consume(&self->tp, n);
 }
 
 static int io_write(fs_conn_obj_t *self, const uint8_t *buf, size_t len, uint32_t timeout_ms) {
-    #if FS_TLS
+#if FS_TLS
     if (IO_TLS(self)) {
         return fs_tls_write(self->tls, buf, len, timeout_ms);
     }
-    #endif
+#endif
     return fs_tp_write(&self->tp, buf, len, timeout_ms);
 }
 
@@ -146,11 +147,11 @@ static int io_recv_into(fs_conn_obj_t *self, uint8_t *buf, size_t len, uint32_t 
 }
 
 static int io_readable(fs_conn_obj_t *self) {
-    #if FS_TLS
+#if FS_TLS
     if (IO_TLS(self)) {
         return fs_tls_readable(self->tls);
     }
-    #endif
+#endif
     return fs_tp_readable(&self->tp);
 }
 
@@ -159,12 +160,13 @@ void fs_tp_poll_hook(void) {
 }
 
 // Raise `type(errno, message)`; the connection is closed first so nothing leaks.
-static MP_NORETURN void conn_raise(fs_conn_obj_t *self, const mp_obj_type_t *type, int err, const char *msg) {
+static MP_NORETURN void conn_raise(fs_conn_obj_t *self, const mp_obj_type_t *type, int err,
+                                   const char *msg) {
     if (self != NULL) {
         conn_shutdown(self);
         self->state = STATE_CLOSED;
     }
-    mp_obj_t args[2] = {MP_OBJ_NEW_SMALL_INT(err), mp_obj_new_str_from_cstr(msg)};
+    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(err), mp_obj_new_str_from_cstr(msg) };
     nlr_raise(mp_obj_exception_make_new(type, 2, 0, args));
 }
 
@@ -182,7 +184,7 @@ static MP_NORETURN void conn_raise_nomem(fs_conn_obj_t *self, const char *msg) {
 
 // Raise for a negative transport code (-errno) or TLS code, naming what was being done.
 static MP_NORETURN void conn_raise_tp(fs_conn_obj_t *self, int code, const char *what) {
-    #if FS_TLS
+#if FS_TLS
     if (FS_TLS_IS_ERR(code)) {
         char tmsg[224];
         fs_tls_strerror(self != NULL ? self->tls : NULL, code, tmsg, sizeof(tmsg));
@@ -191,18 +193,15 @@ static MP_NORETURN void conn_raise_tp(fs_conn_obj_t *self, int code, const char 
         }
         conn_raise(self, &fs_type_TLSError, MP_EIO, tmsg);
     }
-    #endif
+#endif
     // errno -> the words that finish "<what> ..."; DNS failures read as ENOENT.
     static const struct {
         int16_t err;
         char why[26];
     } reasons[] = {
-        {MP_ENOENT, "host name not found"},
-        {MP_ETIMEDOUT, "timed out"},
-        {MP_ECONNREFUSED, "connection refused"},
-        {MP_ECONNRESET, "connection reset by peer"},
-        {MP_EHOSTUNREACH, "host unreachable"},
-        {0, "failed"},
+        { MP_ENOENT, "host name not found" },      { MP_ETIMEDOUT, "timed out" },
+        { MP_ECONNREFUSED, "connection refused" }, { MP_ECONNRESET, "connection reset by peer" },
+        { MP_EHOSTUNREACH, "host unreachable" },   { 0, "failed" },
     };
     int err = code == FS_TP_ERR_DNS ? MP_ENOENT : -code;
     size_t i = 0;
@@ -219,8 +218,9 @@ static MP_NORETURN void conn_raise_tp(fs_conn_obj_t *self, int code, const char 
 // Raise for an engine error code: limits get LimitError, the rest ProtocolError.
 static MP_NORETURN void conn_raise_http(fs_conn_obj_t *self, int code) {
     const mp_obj_type_t *type = &fs_type_ProtocolError;
-    if (code == FS_ERR_HEAD_TOO_LARGE || code == FS_ERR_TOO_MANY_HEADERS || code == FS_ERR_LINE_TOO_LONG
-        || code == FS_ERR_CHUNK_OVERHEAD || code == FS_ERR_TOO_MANY_INTERIM) {
+    if (code == FS_ERR_HEAD_TOO_LARGE || code == FS_ERR_TOO_MANY_HEADERS ||
+        code == FS_ERR_LINE_TOO_LONG || code == FS_ERR_CHUNK_OVERHEAD ||
+        code == FS_ERR_TOO_MANY_INTERIM) {
         type = &fs_type_LimitError;
     }
     conn_raise(self, type, MP_EIO, fs_strerror(code));
@@ -253,12 +253,14 @@ static uint32_t wait_ms(fs_conn_obj_t *self) {
     if (left <= 0) {
         conn_raise(self, &fs_type_TimeoutError, MP_ETIMEDOUT, "total request deadline exceeded");
     }
-    return (self->timeout_ms && self->timeout_ms < (uint32_t)left) ? self->timeout_ms : (uint32_t)left;
+    return (self->timeout_ms && self->timeout_ms < (uint32_t)left) ? self->timeout_ms
+                                                                   : (uint32_t)left;
 }
 
 // Raise for a transport failure; a timeout past the total deadline says so.
 static MP_NORETURN void conn_raise_wait(fs_conn_obj_t *self, int code, const char *what) {
-    if (code == -MP_ETIMEDOUT && self->has_deadline && (mp_int_t)(self->deadline - mp_hal_ticks_ms()) <= 0) {
+    if (code == -MP_ETIMEDOUT && self->has_deadline &&
+        (mp_int_t)(self->deadline - mp_hal_ticks_ms()) <= 0) {
         conn_raise(self, &fs_type_TimeoutError, MP_ETIMEDOUT, "total request deadline exceeded");
     }
     conn_raise_tp(self, code, what);
@@ -272,7 +274,8 @@ typedef struct {
     fs_tls_conf_t *conf;
 } fs_tlsconfig_obj_t;
 
-static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+                                   const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 2, false);
     bool verify = n_args < 1 || mp_obj_is_true(args[0]);
     const uint8_t *ca = NULL;
@@ -311,12 +314,13 @@ static const mp_rom_map_elem_t tlsconfig_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(tlsconfig_locals_dict, tlsconfig_locals_table);
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_tlsconfig_type, MP_QSTR_TLSConfig, MP_TYPE_FLAG_NONE,
-    make_new, tlsconfig_make_new, locals_dict, &tlsconfig_locals_dict);
+MP_DEFINE_CONST_OBJ_TYPE(fs_tlsconfig_type, MP_QSTR_TLSConfig, MP_TYPE_FLAG_NONE, make_new,
+                         tlsconfig_make_new, locals_dict, &tlsconfig_locals_dict);
 
 // Handshake over the connected transport; verification or any other failure raises (the
 // connection is closed first), so no response is ever read from an unverified server.
-static void conn_start_tls(fs_conn_obj_t *self, mp_obj_t cfg, const char *host, uint16_t port, uint32_t timeout_ms) {
+static void conn_start_tls(fs_conn_obj_t *self, mp_obj_t cfg, const char *host, uint16_t port,
+                           uint32_t timeout_ms) {
     fs_tlsconfig_obj_t *c = MP_OBJ_TO_PTR(cfg);
     if (c->conf == NULL) {
         mp_raise_ValueError(MP_ERROR_TEXT("TLSConfig already released"));
@@ -354,7 +358,8 @@ static MP_DEFINE_CONST_FUN_OBJ_1(conn_tls_obj, conn_tls);
 
 // Connection(host, port, timeout=None, tls=None): resolve and connect; timeout in seconds;
 // tls: a TLSConfig for https (handshake before returning).
-static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+                              const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 2, 4, false);
     const char *host = mp_obj_str_get_str(args[0]);
     mp_int_t port = mp_obj_get_int(args[1]);
@@ -363,7 +368,7 @@ static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     }
     uint32_t timeout_ms = n_args > 2 ? timeout_to_ms(args[2]) : 0;
     mp_obj_t tls = n_args > 3 ? args[3] : mp_const_none;
-    #if FS_TLS
+#if FS_TLS
     if (tls != mp_const_none) {
         if (!mp_obj_is_type(tls, &fs_tlsconfig_type)) {
             mp_raise_TypeError(MP_ERROR_TEXT("tls must be a TLSConfig or None"));
@@ -374,11 +379,12 @@ static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
             conn_raise_nomem(NULL, msg);
         }
     }
-    #else
+#else
     if (tls != mp_const_none) {
-        mp_raise_msg(&mp_type_NotImplementedError, MP_ERROR_TEXT("this build has no TLS (FS_TLS=0)"));
+        mp_raise_msg(&mp_type_NotImplementedError,
+                     MP_ERROR_TEXT("this build has no TLS (FS_TLS=0)"));
     }
-    #endif
+#endif
     fs_conn_obj_t *self = mp_obj_malloc_with_finaliser(fs_conn_obj_t, type);
     fs_stats.heap_allocs++;
     fs_tp_init(&self->tp);
@@ -391,11 +397,11 @@ static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     fs_stats.open++;
     self->state = STATE_IDLE;
     self->timeout_ms = timeout_ms;
-    #if FS_TLS
+#if FS_TLS
     if (tls != mp_const_none) {
         conn_start_tls(self, tls, host, (uint16_t)port, timeout_ms);
     }
-    #endif
+#endif
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -483,7 +489,8 @@ static const char *head_piece(mp_obj_t o, size_t *len, const char *what) {
 
 // Default header fields, in the order they are sent; a caller's field of the same name
 // (any case) replaces one. The last entry stands for the body framing fields.
-static const char *const default_names[] = {"Host", "User-Agent", "Accept-Encoding", "Connection", "Content-Length"};
+static const char *const default_names[] = { "Host", "User-Agent", "Accept-Encoding", "Connection",
+                                             "Content-Length" };
 #define N_DEFAULTS (5)
 
 // Bit of the default a caller's field replaces, or 0.
@@ -501,7 +508,8 @@ static int default_bit(const char *s, size_t n) {
     return 0;
 }
 
-static void hw_header(head_writer_t *w, const char *name, size_t nlen, const char *value, size_t vlen) {
+static void hw_header(head_writer_t *w, const char *name, size_t nlen, const char *value,
+                      size_t vlen) {
     hw_add(w, name, nlen);
     hw_add(w, ": ", 2);
     hw_add(w, value, vlen);
@@ -530,7 +538,8 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
     // Default values; the framing one only when there is a body.
     char num[24];
     // (str objects end in NUL, so each value is a C string.)
-    const char *values[N_DEFAULTS] = {host, FS_USER_AGENT, "identity", mp_obj_is_true(args[6]) ? "keep-alive" : "close", NULL};
+    const char *values[N_DEFAULTS] = { host, FS_USER_AGENT, "identity",
+                                       mp_obj_is_true(args[6]) ? "keep-alive" : "close", NULL };
     const char *framing = default_names[N_DEFAULTS - 1];
     if (args[5] != mp_const_none) {
         mp_int_t blen = mp_obj_get_int(args[5]);
@@ -629,18 +638,22 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     int consumed;
     for (;;) {
         size_t nsegs = io_segments(self, segs, FS_MAX_SEGMENTS);
-        consumed = nsegs ? fs_head_parse(&self->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch, sizeof(scratch))
+        consumed = nsegs ? fs_head_parse(&self->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch,
+                                         sizeof(scratch))
                          : FS_INCOMPLETE;
         if (consumed != FS_INCOMPLETE) {
             break;
         }
         if (conn_fill(self, "read") == 0) {
             if (io_buffered(self) == 0) {
-                conn_raise(self, &fs_type_ProtocolError, MP_ECONNRESET,
-                    self->requests > 1 ? "connection closed before the response head (stale keep-alive connection)"
-                                       : "connection closed before the response head");
+                conn_raise(
+                    self, &fs_type_ProtocolError, MP_ECONNRESET,
+                    self->requests > 1
+                        ? "connection closed before the response head (stale keep-alive connection)"
+                        : "connection closed before the response head");
             }
-            conn_raise(self, &fs_type_ProtocolError, MP_EIO, "connection closed in the middle of the response head");
+            conn_raise(self, &fs_type_ProtocolError, MP_EIO,
+                       "connection closed in the middle of the response head");
         }
     }
     if (consumed < 0) {
@@ -657,7 +670,8 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     self->run_left = 0;
     fs_chunked_init(&self->chunk);
     self->state = STATE_BODY;
-    if (h->body_kind == FS_BODY_NONE || (h->body_kind == FS_BODY_LENGTH && h->content_length == 0)) {
+    if (h->body_kind == FS_BODY_NONE ||
+        (h->body_kind == FS_BODY_LENGTH && h->content_length == 0)) {
         body_done(self);
     }
     return fs_response_new(args[0], h->status, packed, n_args > 2 ? args[2] : mp_const_none);
@@ -668,10 +682,11 @@ static MP_NORETURN void raise_truncated(fs_conn_obj_t *self) {
     char msg[112];
     if (self->body_kind == FS_BODY_LENGTH) {
         snprintf(msg, sizeof(msg), "connection closed after %llu of %llu body bytes",
-            (unsigned long long)self->body_read, (unsigned long long)(self->body_read + self->body_left));
+                 (unsigned long long)self->body_read,
+                 (unsigned long long)(self->body_read + self->body_left));
     } else {
         snprintf(msg, sizeof(msg), "connection closed before the last chunk (%llu body bytes read)",
-            (unsigned long long)self->body_read);
+                 (unsigned long long)self->body_read);
     }
     conn_raise(self, &fs_type_ProtocolError, MP_EIO, msg);
 }
@@ -755,8 +770,8 @@ static void body_consume(fs_conn_obj_t *self, size_t n) {
 
 // Copy up to len body bytes into buf; returns bytes (0 = body complete).
 static size_t body_read(fs_conn_obj_t *self, uint8_t *buf, size_t len) {
-    if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH && len >= DIRECT_MIN
-        && io_buffered(self) == 0) {
+    if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH && len >= DIRECT_MIN &&
+        io_buffered(self) == 0) {
         size_t want = len < self->body_left ? len : (size_t)self->body_left;
         int n = io_recv_into(self, buf, want, wait_ms(self));
         if (n > 0) {
@@ -796,7 +811,8 @@ static mp_uint_t conn_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, i
     return body_read(self, buf, size);
 }
 
-static mp_uint_t conn_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
+static mp_uint_t conn_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size,
+                                   int *errcode) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (self->state == STATE_CLOSED) {
         *errcode = MP_ENOTCONN;
@@ -810,7 +826,8 @@ static mp_uint_t conn_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t 
     return size;
 }
 
-static mp_uint_t conn_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+static mp_uint_t conn_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg,
+                                   int *errcode) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     switch (request) {
         case MP_STREAM_CLOSE:
@@ -859,7 +876,8 @@ mp_obj_t fs_conn_readall(mp_obj_t self_in) {
     }
     if (self->state == STATE_BODY && self->body_kind == FS_BODY_LENGTH) {
         if (self->body_left > (uint64_t)(SIZE_MAX / 2)) {
-            mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("body larger than memory; use save() or readinto()"));
+            mp_raise_msg(&mp_type_MemoryError,
+                         MP_ERROR_TEXT("body larger than memory; use save() or readinto()"));
         }
         size_t total = (size_t)self->body_left;
         vstr_t v;
@@ -901,8 +919,9 @@ mp_obj_t fs_conn_save(size_t n_args, const mp_obj_t *args) {
     if (piece <= 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("piece must be > 0"));
     }
-    mp_obj_t total = self->body_kind == FS_BODY_LENGTH ? mp_obj_new_int_from_ull(self->body_read + self->body_left)
-                                                       : mp_const_none;
+    mp_obj_t total = self->body_kind == FS_BODY_LENGTH
+                         ? mp_obj_new_int_from_ull(self->body_read + self->body_left)
+                         : mp_const_none;
     uint64_t written = 0;
     uint64_t next_report = (uint64_t)piece;
     for (;;) {
@@ -989,8 +1008,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(conn_body_pending_obj, conn_body_pending);
 // reusable(): True when the last response is complete and the connection may carry another.
 mp_obj_t fs_conn_reusable(mp_obj_t self_in) {
     fs_conn_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    return mp_obj_new_bool((self->state == STATE_IDLE || self->state == STATE_DONE) && fs_tp_is_open(&self->tp)
-        && io_buffered(self) == 0 && (self->state == STATE_IDLE || self->keep_alive));
+    return mp_obj_new_bool((self->state == STATE_IDLE || self->state == STATE_DONE) &&
+                           fs_tp_is_open(&self->tp) && io_buffered(self) == 0 &&
+                           (self->state == STATE_IDLE || self->keep_alive));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(conn_reusable_obj, fs_conn_reusable);
 
@@ -1018,5 +1038,5 @@ static const mp_stream_p_t conn_stream_p = {
     .ioctl = conn_stream_ioctl,
 };
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_conn_type, MP_QSTR_Connection, MP_TYPE_FLAG_NONE,
-    make_new, conn_make_new, protocol, &conn_stream_p, locals_dict, &conn_locals_dict);
+MP_DEFINE_CONST_OBJ_TYPE(fs_conn_type, MP_QSTR_Connection, MP_TYPE_FLAG_NONE, make_new,
+                         conn_make_new, protocol, &conn_stream_p, locals_dict, &conn_locals_dict);

@@ -11,12 +11,12 @@ extern const mp_obj_type_t fs_conn_type;
 
 // Counters behind fastsock.stats(); the transport keeps its own in fs_tp_stats.
 typedef struct {
-    uint32_t requests;          // requests sent
-    uint32_t connections;       // connections opened
-    uint32_t reused;            // requests sent on an already used connection
-    uint64_t bytes_copied;      // body/head bytes copied by fastsock after the transport
-    uint32_t heap_allocs;       // GC allocations made by fastsock's C code
-    uint32_t open;              // connections open now
+    uint32_t requests;     // requests sent
+    uint32_t connections;  // connections opened
+    uint32_t reused;       // requests sent on an already used connection
+    uint64_t bytes_copied; // body/head bytes copied by fastsock after the transport
+    uint32_t heap_allocs;  // GC allocations made by fastsock's C code
+    uint32_t open;         // connections open now
 } fs_stats_t;
 
 extern fs_stats_t fs_stats;

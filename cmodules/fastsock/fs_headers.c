@@ -56,7 +56,8 @@ mp_obj_t fs_headers_str(const char *data, size_t len) {
 }
 
 // Walk the packed fields: calls back with each (name, value); stops when cb returns false.
-typedef bool (*field_cb_t)(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen);
+typedef bool (*field_cb_t)(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val,
+                           size_t vlen);
 
 // The packed block's reason phrase; *end is set to the end of the block.
 static const uint8_t *packed_reason(mp_obj_t packed, size_t *rlen, const uint8_t **end) {
@@ -100,11 +101,12 @@ typedef struct {
     size_t nlen;
     const uint8_t *first; // first matching value
     size_t first_len;
-    vstr_t joined;        // used from the second match on
+    vstr_t joined; // used from the second match on
     int matches;
 } lookup_t;
 
-static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
+static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val,
+                      size_t vlen) {
     lookup_t *l = ctx;
     if (nlen != l->nlen) {
         return true;
@@ -130,7 +132,7 @@ static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t
 }
 
 mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
-    lookup_t l = {0};
+    lookup_t l = { 0 };
     l.name = (const uint8_t *)mp_obj_str_get_data(name_in, &l.nlen);
     each_field(packed, lookup_cb, &l);
     if (l.matches == 0) {
@@ -154,7 +156,8 @@ static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *
     (void)vlen;
     dict_ctx_t *d = ctx;
     mp_obj_t key = fs_headers_str((const char *)name, nlen);
-    mp_map_elem_t *e = mp_map_lookup(mp_obj_dict_get_map(d->dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
+    mp_map_elem_t *e =
+        mp_map_lookup(mp_obj_dict_get_map(d->dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
     if (e->value == MP_OBJ_NULL) {
         // The lookup joins repeated fields; iteration is rare, so its rescans are cheap enough.
         e->value = fs_headers_lookup(d->packed, key, mp_const_none);
@@ -163,7 +166,7 @@ static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *
 }
 
 mp_obj_t fs_headers_dict_of(mp_obj_t packed) {
-    dict_ctx_t d = {mp_obj_new_dict(0), packed};
+    dict_ctx_t d = { mp_obj_new_dict(0), packed };
     each_field(packed, dict_cb, &d);
     return d.dict;
 }

@@ -437,23 +437,23 @@ static void on_connection(framing_t *f, const uint8_t *v, size_t len) {
 // Interpret the framing headers; the switch on length keeps other names to one compare.
 static int on_field(framing_t *f, const uint8_t *name, size_t nlen, const uint8_t *v, size_t vlen) {
     switch (nlen) {
-    case 10:
-        if (token_is(name, "connection", 10)) {
-            on_connection(f, v, vlen);
-        }
-        return 0;
-    case 14:
-        if (token_is(name, "content-length", 14)) {
-            return on_content_length(f, v, vlen);
-        }
-        return 0;
-    case 17:
-        if (token_is(name, "transfer-encoding", 17)) {
-            on_transfer_encoding(f, v, vlen);
-        }
-        return 0;
-    default:
-        return 0;
+        case 10:
+            if (token_is(name, "connection", 10)) {
+                on_connection(f, v, vlen);
+            }
+            return 0;
+        case 14:
+            if (token_is(name, "content-length", 14)) {
+                return on_content_length(f, v, vlen);
+            }
+            return 0;
+        case 17:
+            if (token_is(name, "transfer-encoding", 17)) {
+                on_transfer_encoding(f, v, vlen);
+            }
+            return 0;
+        default:
+            return 0;
     }
 }
 
@@ -739,7 +739,9 @@ static int overhead_ok(const fs_chunked_t *c) {
     return c->overhead <= FS_CHUNK_OVERHEAD_FREE + (uint64_t)FS_CHUNK_OVERHEAD_RATIO * c->data;
 }
 
-void fs_chunked_init(fs_chunked_t *c) { memset(c, 0, sizeof *c); }
+void fs_chunked_init(fs_chunked_t *c) {
+    memset(c, 0, sizeof *c);
+}
 
 enum { LINE_DONE = 1 };
 
@@ -747,104 +749,104 @@ enum { LINE_DONE = 1 };
 static int chunk_framing(fs_chunked_t *c, uint8_t ch) {
     int d;
     switch (c->state) {
-    case CK_SIZE_FIRST:
-        d = hex_value(ch);
-        if (d < 0) {
-            return FS_ERR_BAD_CHUNK;
-        }
-        c->remaining = (uint64_t)d;
-        c->line_len = 1;
-        c->state = CK_SIZE;
-        return 0;
-    case CK_SIZE:
-    case CK_SIZE_WS:
-    case CK_EXT:
-        if (ch == '\r') {
-            c->state = CK_SIZE_LF;
+        case CK_SIZE_FIRST:
+            d = hex_value(ch);
+            if (d < 0) {
+                return FS_ERR_BAD_CHUNK;
+            }
+            c->remaining = (uint64_t)d;
+            c->line_len = 1;
+            c->state = CK_SIZE;
             return 0;
-        }
-        if (++c->line_len > FS_MAX_CHUNK_LINE) {
-            return FS_ERR_LINE_TOO_LONG;
-        }
-        if (c->state == CK_EXT) {
-            // Extensions are ignored; only bytes that could break framing are refused.
-            return (ch < 0x20 && ch != '\t') || ch == 0x7f ? FS_ERR_BAD_CHUNK : 0;
-        }
-        if (ch == ';') {
-            c->state = CK_EXT;
+        case CK_SIZE:
+        case CK_SIZE_WS:
+        case CK_EXT:
+            if (ch == '\r') {
+                c->state = CK_SIZE_LF;
+                return 0;
+            }
+            if (++c->line_len > FS_MAX_CHUNK_LINE) {
+                return FS_ERR_LINE_TOO_LONG;
+            }
+            if (c->state == CK_EXT) {
+                // Extensions are ignored; only bytes that could break framing are refused.
+                return (ch < 0x20 && ch != '\t') || ch == 0x7f ? FS_ERR_BAD_CHUNK : 0;
+            }
+            if (ch == ';') {
+                c->state = CK_EXT;
+                return 0;
+            }
+            if (ch == ' ' || ch == '\t') {
+                c->state = CK_SIZE_WS;
+                return 0;
+            }
+            d = hex_value(ch);
+            // More than 15 significant hex digits would not fit the 60-bit budget.
+            if (d < 0 || c->state != CK_SIZE || (c->remaining >> 56) != 0) {
+                return FS_ERR_BAD_CHUNK;
+            }
+            c->remaining = (c->remaining << 4) | (uint64_t)d;
             return 0;
-        }
-        if (ch == ' ' || ch == '\t') {
-            c->state = CK_SIZE_WS;
+        case CK_SIZE_LF:
+            if (ch != '\n') {
+                return FS_ERR_BAD_CHUNK;
+            }
+            c->state = c->remaining ? CK_DATA : CK_TRAILER;
+            return LINE_DONE;
+        case CK_DATA_CR:
+            if (ch != '\r') {
+                return FS_ERR_BAD_CHUNK;
+            }
+            c->state = CK_DATA_LF;
             return 0;
-        }
-        d = hex_value(ch);
-        // More than 15 significant hex digits would not fit the 60-bit budget.
-        if (d < 0 || c->state != CK_SIZE || (c->remaining >> 56) != 0) {
-            return FS_ERR_BAD_CHUNK;
-        }
-        c->remaining = (c->remaining << 4) | (uint64_t)d;
-        return 0;
-    case CK_SIZE_LF:
-        if (ch != '\n') {
-            return FS_ERR_BAD_CHUNK;
-        }
-        c->state = c->remaining ? CK_DATA : CK_TRAILER;
-        return LINE_DONE;
-    case CK_DATA_CR:
-        if (ch != '\r') {
-            return FS_ERR_BAD_CHUNK;
-        }
-        c->state = CK_DATA_LF;
-        return 0;
-    case CK_DATA_LF:
-        if (ch != '\n') {
-            return FS_ERR_BAD_CHUNK;
-        }
-        c->state = CK_SIZE_FIRST;
-        return LINE_DONE;
-    default:
-        break;
+        case CK_DATA_LF:
+            if (ch != '\n') {
+                return FS_ERR_BAD_CHUNK;
+            }
+            c->state = CK_SIZE_FIRST;
+            return LINE_DONE;
+        default:
+            break;
     }
     // Trailer section: fields are validated like header fields, then dropped.
     if (++c->trailer > FS_MAX_TRAILER_BYTES) {
         return FS_ERR_TRAILER_TOO_LARGE;
     }
     switch (c->state) {
-    case CK_TRAILER:
-        if (ch == '\r') {
-            c->state = CK_END_LF;
-            return 0;
-        }
-        c->state = CK_TNAME;
-        return k_class[ch] == CLASS_TCHAR ? 0 : FS_ERR_SYNTAX;
-    case CK_TNAME:
-        if (ch == ':') {
-            c->state = CK_TVALUE;
-            return 0;
-        }
-        return k_class[ch] == CLASS_TCHAR ? 0 : FS_ERR_SYNTAX;
-    case CK_TVALUE:
-        if (ch == '\r') {
-            c->state = CK_TLF;
-            return 0;
-        }
-        return (ch < 0x20 && ch != '\t') || ch == 0x7f ? FS_ERR_SYNTAX : 0;
-    case CK_TLF:
-        if (ch != '\n') {
-            return FS_ERR_SYNTAX;
-        }
-        c->state = CK_TRAILER;
-        return LINE_DONE;
-    case CK_END_LF:
-        if (ch != '\n') {
+        case CK_TRAILER:
+            if (ch == '\r') {
+                c->state = CK_END_LF;
+                return 0;
+            }
+            c->state = CK_TNAME;
+            return k_class[ch] == CLASS_TCHAR ? 0 : FS_ERR_SYNTAX;
+        case CK_TNAME:
+            if (ch == ':') {
+                c->state = CK_TVALUE;
+                return 0;
+            }
+            return k_class[ch] == CLASS_TCHAR ? 0 : FS_ERR_SYNTAX;
+        case CK_TVALUE:
+            if (ch == '\r') {
+                c->state = CK_TLF;
+                return 0;
+            }
+            return (ch < 0x20 && ch != '\t') || ch == 0x7f ? FS_ERR_SYNTAX : 0;
+        case CK_TLF:
+            if (ch != '\n') {
+                return FS_ERR_SYNTAX;
+            }
+            c->state = CK_TRAILER;
+            return LINE_DONE;
+        case CK_END_LF:
+            if (ch != '\n') {
+                return FS_ERR_BAD_CHUNK;
+            }
+            c->state = CK_DONE;
+            c->done = 1;
+            return LINE_DONE;
+        default:
             return FS_ERR_BAD_CHUNK;
-        }
-        c->state = CK_DONE;
-        c->done = 1;
-        return LINE_DONE;
-    default:
-        return FS_ERR_BAD_CHUNK;
     }
 }
 
@@ -897,31 +899,31 @@ int fs_chunked_step(fs_chunked_t *c, const uint8_t *in, size_t len, size_t *data
 
 const char *fs_strerror(int code) {
     switch (code) {
-    case FS_INCOMPLETE:
-        return "incomplete";
-    case FS_ERR_SYNTAX:
-        return "malformed HTTP response";
-    case FS_ERR_HEAD_TOO_LARGE:
-        return "response head too large";
-    case FS_ERR_TOO_MANY_HEADERS:
-        return "too many header fields";
-    case FS_ERR_LINE_TOO_LONG:
-        return "header or chunk line too long";
-    case FS_ERR_BAD_LENGTH:
-        return "invalid or conflicting Content-Length";
-    case FS_ERR_BAD_CHUNK:
-        return "malformed chunked body";
-    case FS_ERR_CHUNK_OVERHEAD:
-        return "chunk framing out of proportion to data";
-    case FS_ERR_UNSUPPORTED:
-        return "unsupported transfer coding";
-    case FS_ERR_SCRATCH:
-        return "header scratch space exhausted";
-    case FS_ERR_TOO_MANY_INTERIM:
-        return "too many 1xx interim responses";
-    case FS_ERR_TRAILER_TOO_LARGE:
-        return "chunked trailers too large";
-    default:
-        return code >= 0 ? "ok" : "unknown error";
+        case FS_INCOMPLETE:
+            return "incomplete";
+        case FS_ERR_SYNTAX:
+            return "malformed HTTP response";
+        case FS_ERR_HEAD_TOO_LARGE:
+            return "response head too large";
+        case FS_ERR_TOO_MANY_HEADERS:
+            return "too many header fields";
+        case FS_ERR_LINE_TOO_LONG:
+            return "header or chunk line too long";
+        case FS_ERR_BAD_LENGTH:
+            return "invalid or conflicting Content-Length";
+        case FS_ERR_BAD_CHUNK:
+            return "malformed chunked body";
+        case FS_ERR_CHUNK_OVERHEAD:
+            return "chunk framing out of proportion to data";
+        case FS_ERR_UNSUPPORTED:
+            return "unsupported transfer coding";
+        case FS_ERR_SCRATCH:
+            return "header scratch space exhausted";
+        case FS_ERR_TOO_MANY_INTERIM:
+            return "too many 1xx interim responses";
+        case FS_ERR_TRAILER_TOO_LARGE:
+            return "chunked trailers too large";
+        default:
+            return code >= 0 ? "ok" : "unknown error";
     }
 }

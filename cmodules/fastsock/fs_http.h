@@ -53,17 +53,17 @@ typedef struct {
     const char *reason;      // slice, may be empty
     uint16_t reason_len;
     uint16_t status;
-    uint16_t num_headers;    // headers filled in the caller's array
-    uint8_t minor_version;   // 0 or 1
-    uint8_t body_kind;       // fs_body_kind_t
-    uint8_t keep_alive;      // 1 if the connection may be reused after this response
+    uint16_t num_headers;  // headers filled in the caller's array
+    uint8_t minor_version; // 0 or 1
+    uint8_t body_kind;     // fs_body_kind_t
+    uint8_t keep_alive;    // 1 if the connection may be reused after this response
     // Request facts the caller sets before the first call.
-    uint8_t head_request;    // 1 if the request was HEAD: no body whatever the headers say
+    uint8_t head_request; // 1 if the request was HEAD: no body whatever the headers say
     // Incremental scan state: where the search for the end of the head resumes.
-    uint32_t scanned;        // chain offset the end-of-head search resumes at
-    uint32_t start;          // chain offset of the current head (past skipped 1xx heads)
-    uint8_t newlines;        // 0 mid-line, 1 just after LF, 2 after LF CR (at `scanned`)
-    uint8_t interim;         // 1xx heads skipped so far
+    uint32_t scanned; // chain offset the end-of-head search resumes at
+    uint32_t start;   // chain offset of the current head (past skipped 1xx heads)
+    uint8_t newlines; // 0 mid-line, 1 just after LF, 2 after LF CR (at `scanned`)
+    uint8_t interim;  // 1xx heads skipped so far
 } fs_head_t;
 
 // Prepare `h` for a new response; head_request is 1 for a HEAD request.
@@ -77,18 +77,18 @@ void fs_head_init(fs_head_t *h, int head_request);
 // straddle segments. Returns bytes consumed up to the first body byte (> 0), FS_INCOMPLETE,
 // or an FS_ERR_* code.
 int fs_head_parse(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *headers,
-    size_t max_headers, char *scratch, size_t scratch_len);
+                  size_t max_headers, char *scratch, size_t scratch_len);
 
 // Resumable chunked-coding decoder. Body bytes are never moved: each step reports where
 // the next run of body bytes lies in the input.
 typedef struct {
-    uint64_t remaining;  // body bytes left in the current chunk
-    uint64_t overhead;   // framing bytes seen
-    uint64_t data;       // body bytes seen
-    uint16_t line_len;   // bytes of the current size/trailer line
-    uint16_t trailer;    // trailer bytes seen
-    uint8_t state;       // internal
-    uint8_t done;        // 1 after the last chunk and trailers are consumed
+    uint64_t remaining; // body bytes left in the current chunk
+    uint64_t overhead;  // framing bytes seen
+    uint64_t data;      // body bytes seen
+    uint16_t line_len;  // bytes of the current size/trailer line
+    uint16_t trailer;   // trailer bytes seen
+    uint8_t state;      // internal
+    uint8_t done;       // 1 after the last chunk and trailers are consumed
 } fs_chunked_t;
 
 void fs_chunked_init(fs_chunked_t *c);
@@ -98,7 +98,7 @@ void fs_chunked_init(fs_chunked_t *c);
 // Returns bytes consumed (>= 0; 0 only when len is 0 or c->done) or an FS_ERR_* code.
 // Call in a loop until c->done; FS_INCOMPLETE is never returned (0 consumed = need input).
 int fs_chunked_step(fs_chunked_t *c, const uint8_t *in, size_t len, size_t *data_off,
-    size_t *data_len);
+                    size_t *data_len);
 
 // Short English text for an FS_* code, for exception messages.
 const char *fs_strerror(int code);

@@ -20,20 +20,20 @@ enum { T_KEY = 0, T_URL = 5, T_SESSION = 6, T_LEN = 7 };
 
 typedef struct {
     mp_obj_base_t base;
-    mp_obj_t conn;      // the Connection until the body is done, then None
-    mp_obj_t packed;    // reason and headers
-    mp_obj_t target;    // session URL tuple or None
-    mp_obj_t content;   // the body once read, else MP_OBJ_NULL
-    mp_obj_t headers;   // Headers view once asked for, else MP_OBJ_NULL
-    mp_obj_t history;   // redirects followed (list), else MP_OBJ_NULL
-    mp_obj_t encoding;  // for .text
+    mp_obj_t conn;     // the Connection until the body is done, then None
+    mp_obj_t packed;   // reason and headers
+    mp_obj_t target;   // session URL tuple or None
+    mp_obj_t content;  // the body once read, else MP_OBJ_NULL
+    mp_obj_t headers;  // Headers view once asked for, else MP_OBJ_NULL
+    mp_obj_t history;  // redirects followed (list), else MP_OBJ_NULL
+    mp_obj_t encoding; // for .text
     mp_int_t status;
 } fs_response_obj_t;
 
 typedef struct {
     mp_obj_base_t base;
     mp_obj_t packed;
-    mp_obj_t dict;      // all fields, made on first iteration
+    mp_obj_t dict; // all fields, made on first iteration
 } fs_headers_obj_t;
 
 mp_obj_t fs_response_new(mp_obj_t conn, int status, mp_obj_t packed, mp_obj_t target) {
@@ -94,7 +94,8 @@ static void response_release(fs_response_obj_t *r) {
 static mp_obj_t response_content(fs_response_obj_t *r) {
     if (r->content == MP_OBJ_NULL) {
         if (r->conn == mp_const_none) {
-            mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("the body was already consumed as a stream"));
+            mp_raise_msg(&mp_type_RuntimeError,
+                         MP_ERROR_TEXT("the body was already consumed as a stream"));
         }
         r->content = fs_conn_readall(r->conn);
         response_release(r);
@@ -137,7 +138,8 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(response_exit_obj, 4, 4, response_exi
 
 static mp_obj_t response_json(mp_obj_t self_in) {
     mp_obj_t json = mp_import_name(MP_QSTR_json, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-    return mp_call_function_1(mp_load_attr(json, MP_QSTR_loads), response_content(MP_OBJ_TO_PTR(self_in)));
+    return mp_call_function_1(mp_load_attr(json, MP_QSTR_loads),
+                              response_content(MP_OBJ_TO_PTR(self_in)));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_json_obj, response_json);
 
@@ -185,7 +187,7 @@ static mp_obj_t response_save(size_t n_args, const mp_obj_t *args) {
     bool opened = mp_obj_is_str(args[1]);
     mp_obj_t f = args[1];
     if (opened) {
-        mp_obj_t oargs[2] = {args[1], MP_OBJ_NEW_QSTR(MP_QSTR_wb)};
+        mp_obj_t oargs[2] = { args[1], MP_OBJ_NEW_QSTR(MP_QSTR_wb) };
         f = mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), 2, 0, oargs);
     }
     mp_obj_t written;
@@ -200,7 +202,7 @@ static mp_obj_t response_save(size_t n_args, const mp_obj_t *args) {
                 mp_call_function_2(progress, written, written);
             }
         } else {
-            mp_obj_t sargs[4] = {r->conn, f, progress, piece};
+            mp_obj_t sargs[4] = { r->conn, f, progress, piece };
             written = fs_conn_save(4, sargs);
             response_release(r);
         }
@@ -226,7 +228,7 @@ typedef struct {
     mp_fun_1_t iternext;
     fs_response_obj_t *r;
     mp_obj_t chunk;
-    size_t offset;      // into content, when the body was already read
+    size_t offset; // into content, when the body was already read
     bool view;
 } fs_iter_obj_t;
 
@@ -265,8 +267,8 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
 static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_chunk_size, ARG_view };
     static const mp_arg_t allowed[] = {
-        { MP_QSTR_chunk_size, MP_ARG_INT, {.u_int = 1024} },
-        { MP_QSTR_view, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_chunk_size, MP_ARG_INT, { .u_int = 1024 } },
+        { MP_QSTR_view, MP_ARG_BOOL, { .u_bool = false } },
     };
     mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
@@ -326,7 +328,8 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = response_content(r);
             return;
         case MP_QSTR_text:
-            dest[0] = mp_obj_str_make_new(&mp_type_str, 2, 0, (mp_obj_t[]){response_content(r), r->encoding});
+            dest[0] = mp_obj_str_make_new(&mp_type_str, 2, 0,
+                                          (mp_obj_t[]){ response_content(r), r->encoding });
             return;
         case MP_QSTR_raw:
             dest[0] = r->conn;
@@ -362,8 +365,8 @@ static const mp_rom_map_elem_t response_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(response_locals_dict, response_locals_table);
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_response_type, MP_QSTR_Response, MP_TYPE_FLAG_NONE,
-    print, response_print, attr, response_attr, locals_dict, &response_locals_dict);
+MP_DEFINE_CONST_OBJ_TYPE(fs_response_type, MP_QSTR_Response, MP_TYPE_FLAG_NONE, print,
+                         response_print, attr, response_attr, locals_dict, &response_locals_dict);
 
 // Headers: case-insensitive lookups straight in the packed block; iteration through a dict
 // of all fields made once.
@@ -449,6 +452,7 @@ static const mp_rom_map_elem_t headers_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(headers_locals_dict, headers_locals_table);
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_headers_type, MP_QSTR_Headers, MP_TYPE_FLAG_ITER_IS_GETITER,
-    print, headers_print, unary_op, headers_unary_op, binary_op, headers_binary_op,
-    subscr, headers_subscr, iter, headers_getiter, locals_dict, &headers_locals_dict);
+MP_DEFINE_CONST_OBJ_TYPE(fs_headers_type, MP_QSTR_Headers, MP_TYPE_FLAG_ITER_IS_GETITER, print,
+                         headers_print, unary_op, headers_unary_op, binary_op, headers_binary_op,
+                         subscr, headers_subscr, iter, headers_getiter, locals_dict,
+                         &headers_locals_dict);

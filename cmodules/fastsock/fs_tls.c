@@ -17,15 +17,16 @@
 
 #include "py/mperrno.h"
 
-#include "mbedtls/version.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/error.h"
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/ssl.h"
+#include "mbedtls/version.h"
 #include "mbedtls/x509_crt.h"
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && (defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3))
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 &&                                                        \
+    (defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3))
 #include "psa/crypto.h"
 #define FS_TLS_PSA (1)
 #endif
@@ -64,10 +65,10 @@ struct fs_tls_conf {
     // A verify callback installed by the default store (esp_crt_bundle), called from ours.
     int (*chain_vrfy)(void *, mbedtls_x509_crt *, int, uint32_t *);
     void *chain_p;
-    int *suites;    // cipher suites, AES-GCM first (see prefer_aes_gcm)
+    int *suites; // cipher suites, AES-GCM first (see prefer_aes_gcm)
     uint32_t refs;
     uint8_t verify;
-    uint8_t next;   // remembered[] slot to replace next
+    uint8_t next; // remembered[] slot to replace next
     remembered_t remembered[FS_TLS_SESSIONS];
 };
 
@@ -75,20 +76,20 @@ struct fs_tls {
     mbedtls_ssl_context ssl;
     fs_tls_conf_t *conf;
     fs_tp_t *tp;
-    uint32_t timeout_ms;  // for the bio callbacks of the current call
-    int tp_err;           // transport error met by a bio callback (-errno)
-    int mbed_err;         // last mbedTLS error code
-    uint32_t vflags;      // verification result of a failed handshake
-    uint32_t start;       // first unconsumed decrypted byte
-    uint32_t end;         // one past the last decrypted byte
-    uint16_t certs_seen;  // certificates the verify callback saw (0 = resumed)
+    uint32_t timeout_ms; // for the bio callbacks of the current call
+    int tp_err;          // transport error met by a bio callback (-errno)
+    int mbed_err;        // last mbedTLS error code
+    uint32_t vflags;     // verification result of a failed handshake
+    uint32_t start;      // first unconsumed decrypted byte
+    uint32_t end;        // one past the last decrypted byte
+    uint16_t certs_seen; // certificates the verify callback saw (0 = resumed)
     uint16_t port;
     uint8_t in_handshake;
-    uint8_t offered;      // a remembered session was offered
+    uint8_t offered; // a remembered session was offered
     uint8_t resumed;
     uint8_t eof;
-    uint8_t first;        // first byte the server sent, 0 until then
-    uint8_t alert;        // fatal alert from the server, if any
+    uint8_t first; // first byte the server sent, 0 until then
+    uint8_t alert; // fatal alert from the server, if any
     char host[FS_TLS_HOST_MAX];
     uint8_t buf[FS_TLS_RX_BYTES];
 };
@@ -98,7 +99,8 @@ size_t fs_tls_limit;
 
 // ---- memory: every mbedTLS allocation goes through these once installed.
 
-#if defined(MBEDTLS_PLATFORM_MEMORY) && !(defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && defined(MBEDTLS_PLATFORM_FREE_MACRO))
+#if defined(MBEDTLS_PLATFORM_MEMORY) &&                                                            \
+    !(defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && defined(MBEDTLS_PLATFORM_FREE_MACRO))
 #define FS_TLS_COUNTING (1)
 #ifdef ESP_PLATFORM
 // IDF's default for mbedTLS (CONFIG_MBEDTLS_INTERNAL_MEM_ALLOC); PSRAM boards may prefer
@@ -119,13 +121,15 @@ size_t fs_tls_limit;
 // before the hooks were installed can still be freed through them.
 static void *count_calloc(size_t n, size_t size) {
     uint64_t want = (uint64_t)n * size;
-    if (fs_tls_limit && __atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) + want > fs_tls_limit) {
+    if (fs_tls_limit &&
+        __atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) + want > fs_tls_limit) {
         __atomic_add_fetch(&fs_tls_stats.denied, 1, __ATOMIC_RELAXED);
         return NULL;
     }
     void *p = SYS_CALLOC(n, size);
     if (p != NULL) {
-        uint64_t now = __atomic_add_fetch(&fs_tls_stats.bytes, (uint64_t)SYS_SIZE(p), __ATOMIC_RELAXED);
+        uint64_t now =
+            __atomic_add_fetch(&fs_tls_stats.bytes, (uint64_t)SYS_SIZE(p), __ATOMIC_RELAXED);
         if (now > fs_tls_stats.peak) {
             fs_tls_stats.peak = now;
         }
@@ -197,7 +201,8 @@ void fs_tls_conf_release(fs_tls_conf_t *c) {
 }
 
 // Parse PEM (one or more certificates, needs a terminating NUL) or DER bytes into chain.
-static int parse_ca(mbedtls_x509_crt *chain, const uint8_t *ca, size_t len, char *msg, size_t msglen) {
+static int parse_ca(mbedtls_x509_crt *chain, const uint8_t *ca, size_t len, char *msg,
+                    size_t msglen) {
     int r;
     if (len > 0 && memmem(ca, len, "-----BEGIN", 10) != NULL) {
         uint8_t *pem = mbedtls_calloc(1, len + 1);
@@ -224,7 +229,7 @@ static int parse_ca(mbedtls_x509_crt *chain, const uint8_t *ca, size_t len, char
 
 // The CA store used without ca=.
 static int default_ca(fs_tls_conf_t *c, char *msg, size_t msglen) {
-    #if defined(FS_TLS_BUNDLE)
+#if defined(FS_TLS_BUNDLE)
     if (esp_crt_bundle_attach(&c->ssl) != 0) {
         snprintf(msg, msglen, "could not attach ESP-IDF's certificate bundle");
         return FS_TLS_ERR_NOMEM;
@@ -232,19 +237,22 @@ static int default_ca(fs_tls_conf_t *c, char *msg, size_t msglen) {
     c->chain_vrfy = c->ssl.MBEDTLS_PRIVATE(f_vrfy);
     c->chain_p = c->ssl.MBEDTLS_PRIVATE(p_vrfy);
     return 0;
-    #elif defined(MBEDTLS_FS_IO) && !defined(ESP_PLATFORM)
+#elif defined(MBEDTLS_FS_IO) && !defined(ESP_PLATFORM)
     int r = mbedtls_x509_crt_parse_file(&c->ca, FS_TLS_DEFAULT_CA_FILE);
     if (r < 0 || c->ca.version == 0) {
-        snprintf(msg, msglen, "no usable default CA store %s (install ca-certificates, or pass ca=)",
-            FS_TLS_DEFAULT_CA_FILE);
+        snprintf(msg, msglen,
+                 "no usable default CA store %s (install ca-certificates, or pass ca=)",
+                 FS_TLS_DEFAULT_CA_FILE);
         return r == MBEDTLS_ERR_X509_ALLOC_FAILED ? FS_TLS_ERR_NOMEM : FS_TLS_ERR_NO_CA;
     }
     mbedtls_ssl_conf_ca_chain(&c->ssl, &c->ca, NULL);
     return 0;
-    #else
-    snprintf(msg, msglen, "this build has no default CA store (enable CONFIG_MBEDTLS_CERTIFICATE_BUNDLE, or pass ca=)");
+#else
+    snprintf(msg, msglen,
+             "this build has no default CA store (enable CONFIG_MBEDTLS_CERTIFICATE_BUNDLE, or "
+             "pass ca=)");
     return FS_TLS_ERR_NO_CA;
-    #endif
+#endif
 }
 
 // The library's suites with ECDHE + AES-GCM moved to the front: AES has hardware help on
@@ -287,7 +295,8 @@ static void prefer_aes_gcm(fs_tls_conf_t *c) {
     mbedtls_ssl_conf_ciphersuites(&c->ssl, c->suites);
 }
 
-int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg, size_t msglen) {
+int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
+                    size_t msglen) {
     install_hooks();
     *out = NULL;
     msg[0] = '\0';
@@ -305,14 +314,15 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     for (int i = 0; i < FS_TLS_SESSIONS; i++) {
         mbedtls_ssl_session_init(&c->remembered[i].session);
     }
-    #if defined(FS_TLS_PSA)
+#if defined(FS_TLS_PSA)
     psa_crypto_init();
-    #endif
+#endif
     static const unsigned char pers[] = "fastsock";
-    int r = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers, sizeof(pers) - 1);
+    int r =
+        mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers, sizeof(pers) - 1);
     if (r == 0) {
-        r = mbedtls_ssl_config_defaults(&c->ssl, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-            MBEDTLS_SSL_PRESET_DEFAULT);
+        r = mbedtls_ssl_config_defaults(&c->ssl, MBEDTLS_SSL_IS_CLIENT,
+                                        MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     }
     if (r != 0) {
         char why[80];
@@ -323,19 +333,20 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     }
     mbedtls_ssl_conf_rng(&c->ssl, mbedtls_ctr_drbg_random, &c->drbg);
     prefer_aes_gcm(c);
-    // TLS 1.2 at least (1.3 as well where the library has it: mbedTLS 3.x with
-    // CONFIG_MBEDTLS_SSL_PROTO_TLS1_3).
-    #if MBEDTLS_VERSION_NUMBER >= 0x03020000
+// TLS 1.2 at least (1.3 as well where the library has it: mbedTLS 3.x with
+// CONFIG_MBEDTLS_SSL_PROTO_TLS1_3).
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
     mbedtls_ssl_conf_min_tls_version(&c->ssl, MBEDTLS_SSL_VERSION_TLS1_2);
-    #else
+#else
     mbedtls_ssl_conf_min_version(&c->ssl, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    #endif
-    #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && FS_TLS_IN_LEN < 16384
+#endif
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && FS_TLS_IN_LEN < 16384
     // A smaller input buffer only works if the server agrees to send smaller records.
-    mbedtls_ssl_conf_max_frag_len(&c->ssl, FS_TLS_IN_LEN >= 4096 ? MBEDTLS_SSL_MAX_FRAG_LEN_4096
-        : FS_TLS_IN_LEN >= 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048
-        : FS_TLS_IN_LEN >= 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024 : MBEDTLS_SSL_MAX_FRAG_LEN_512);
-    #endif
+    mbedtls_ssl_conf_max_frag_len(&c->ssl, FS_TLS_IN_LEN >= 4096   ? MBEDTLS_SSL_MAX_FRAG_LEN_4096
+                                           : FS_TLS_IN_LEN >= 2048 ? MBEDTLS_SSL_MAX_FRAG_LEN_2048
+                                           : FS_TLS_IN_LEN >= 1024 ? MBEDTLS_SSL_MAX_FRAG_LEN_1024
+                                                                   : MBEDTLS_SSL_MAX_FRAG_LEN_512);
+#endif
     if (verify) {
         r = ca != NULL ? parse_ca(&c->ca, ca, ca_len, msg, msglen) : default_ca(c, msg, msglen);
         if (r != 0) {
@@ -357,23 +368,27 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
 
 int fs_tls_check_budget(char *msg, size_t msglen) {
     size_t need = FS_TLS_BUDGET;
-    #ifdef ESP_PLATFORM
+#ifdef ESP_PLATFORM
     // The input record buffer is the largest single block a handshake allocates.
     size_t free_now = heap_caps_get_free_size(FS_TLS_HEAP_CAPS);
     size_t largest = heap_caps_get_largest_free_block(FS_TLS_HEAP_CAPS);
     if (free_now < need || largest < FS_TLS_IN_LEN + 512) {
-        snprintf(msg, msglen, "not enough heap for a TLS handshake: needs about %u bytes (one block of %u), "
+        snprintf(
+            msg, msglen,
+            "not enough heap for a TLS handshake: needs about %u bytes (one block of %u), "
             "the IDF heap has %u free, largest block %u (gc.mem_free() does not show this heap)",
             (unsigned)need, (unsigned)(FS_TLS_IN_LEN + 512), (unsigned)free_now, (unsigned)largest);
         return FS_TLS_ERR_NOMEM;
     }
-    #endif
+#endif
     if (fs_tls_limit) {
         uint64_t used = fs_tls_stats.bytes;
         if (used + need > fs_tls_limit) {
-            snprintf(msg, msglen, "TLS memory limit: a handshake needs about %u bytes, but only %u of "
-                "tls_limit(%u) are free (%u in use by TLS)", (unsigned)need,
-                (unsigned)(used < fs_tls_limit ? fs_tls_limit - used : 0), (unsigned)fs_tls_limit, (unsigned)used);
+            snprintf(msg, msglen,
+                     "TLS memory limit: a handshake needs about %u bytes, but only %u of "
+                     "tls_limit(%u) are free (%u in use by TLS)",
+                     (unsigned)need, (unsigned)(used < fs_tls_limit ? fs_tls_limit - used : 0),
+                     (unsigned)fs_tls_limit, (unsigned)used);
             return FS_TLS_ERR_NOMEM;
         }
     }
@@ -535,15 +550,15 @@ int fs_tls_handshake(fs_tls_t *t, const char *host, uint16_t port, uint32_t time
         // The offered session may be what the server disliked: don't offer it again.
         remembered_forget(old);
     }
-    #if MBEDTLS_VERSION_NUMBER < 0x03000000
+#if MBEDTLS_VERSION_NUMBER < 0x03000000
     if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.in_msg != NULL) {
         t->alert = t->ssl.in_msg[1];
     }
-    #else
+#else
     if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.MBEDTLS_PRIVATE(in_msg) != NULL) {
         t->alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
     }
-    #endif
+#endif
     // TLS records start with a content type of 20..23; anything printable is a plain-text answer.
     if (t->first >= 0x20 && t->first < 0x7f) {
         return FS_TLS_ERR_PLAIN_HTTP;
@@ -566,11 +581,11 @@ static const char *alert_name(int a) {
         case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
             return "handshake_failure: no cipher suite or key exchange both ends support";
         case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
-            #if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
             return "protocol_version: no TLS version both ends support (this client: TLS 1.2, 1.3)";
-            #else
+#else
             return "protocol_version: no TLS version both ends support (this client: TLS 1.2 only)";
-            #endif
+#endif
         case MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY:
             return "insufficient_security: the server wants stronger cipher suites";
         case MBEDTLS_SSL_ALERT_MSG_UNRECOGNIZED_NAME:
@@ -590,14 +605,17 @@ static void verify_reason(const fs_tls_t *t, char *buf, size_t len) {
         uint32_t flag;
         const char *text;
     } reasons[] = {
-        {MBEDTLS_X509_BADCERT_NOT_TRUSTED, "unknown CA (the chain does not end at a trusted certificate; pass ca=)"},
-        {MBEDTLS_X509_BADCERT_CN_MISMATCH, "host name mismatch (the certificate is not for this host)"},
-        {MBEDTLS_X509_BADCERT_EXPIRED, "certificate expired"},
-        {MBEDTLS_X509_BADCERT_FUTURE, "certificate not yet valid (is the clock set?)"},
-        {MBEDTLS_X509_BADCERT_REVOKED, "certificate revoked"},
-        {MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE, "certificate not meant for TLS servers"},
-        {MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY,
-         "certificate uses an unacceptable hash or key"},
+        { MBEDTLS_X509_BADCERT_NOT_TRUSTED,
+          "unknown CA (the chain does not end at a trusted certificate; pass ca=)" },
+        { MBEDTLS_X509_BADCERT_CN_MISMATCH,
+          "host name mismatch (the certificate is not for this host)" },
+        { MBEDTLS_X509_BADCERT_EXPIRED, "certificate expired" },
+        { MBEDTLS_X509_BADCERT_FUTURE, "certificate not yet valid (is the clock set?)" },
+        { MBEDTLS_X509_BADCERT_REVOKED, "certificate revoked" },
+        { MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE,
+          "certificate not meant for TLS servers" },
+        { MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY,
+          "certificate uses an unacceptable hash or key" },
     };
     size_t n = 0;
     buf[0] = '\0';
@@ -635,8 +653,10 @@ const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) 
             break;
         }
         case FS_TLS_ERR_PLAIN_HTTP:
-            snprintf(buf, len, "TLS handshake failed: the server answered in plain text%s, not TLS "
-                "(wrong port, or use http://)", t->first == 'H' ? " (HTTP)" : "");
+            snprintf(buf, len,
+                     "TLS handshake failed: the server answered in plain text%s, not TLS "
+                     "(wrong port, or use http://)",
+                     t->first == 'H' ? " (HTTP)" : "");
             break;
         case FS_TLS_ERR_HANDSHAKE: {
             const char *a = t != NULL ? alert_name(t->alert) : NULL;
@@ -645,13 +665,14 @@ const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) 
             } else if (t != NULL && t->alert) {
                 snprintf(buf, len, "TLS handshake failed: the server sent alert %d", t->alert);
             } else {
-                snprintf(buf, len, "TLS handshake failed: %s (-0x%04x)", why, t ? (unsigned)-t->mbed_err : 0u);
+                snprintf(buf, len, "TLS handshake failed: %s (-0x%04x)", why,
+                         t ? (unsigned)-t->mbed_err : 0u);
             }
             break;
         }
         case FS_TLS_ERR_NOMEM:
             snprintf(buf, len, "out of memory for TLS (%u bytes in use by TLS%s)",
-                (unsigned)fs_tls_stats.bytes, fs_tls_limit ? ", tls_limit reached" : "");
+                     (unsigned)fs_tls_stats.bytes, fs_tls_limit ? ", tls_limit reached" : "");
             break;
         case FS_TLS_ERR_RECORD:
             snprintf(buf, len, "TLS error: %s (-0x%04x)", why, t ? (unsigned)-t->mbed_err : 0u);
@@ -693,13 +714,13 @@ int fs_tls_fill(fs_tls_t *t, uint32_t timeout_ms) {
         if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
             continue;
         }
-        #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
         if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
             // TLS 1.3 tickets arrive after the handshake.
             remember(t);
             continue;
         }
-        #endif
+#endif
         return io_error(t, r);
     }
 }
@@ -739,7 +760,8 @@ int fs_tls_write(fs_tls_t *t, const uint8_t *buf, size_t len, uint32_t timeout_m
 }
 
 int fs_tls_readable(fs_tls_t *t) {
-    return t->end > t->start || t->eof || mbedtls_ssl_get_bytes_avail(&t->ssl) > 0 || fs_tp_readable(t->tp);
+    return t->end > t->start || t->eof || mbedtls_ssl_get_bytes_avail(&t->ssl) > 0 ||
+           fs_tp_readable(t->tp);
 }
 
 const char *fs_tls_version(const fs_tls_t *t) {

@@ -12,8 +12,8 @@
 #include "fs_transport.h"
 
 // Codes besides the transport's -errno (all below FS_TP_ERR_UNSUPPORTED).
-#define FS_TLS_ERR_VERIFY (-1100)     // the server's certificate was rejected (why: fs_tls_strerror)
-#define FS_TLS_ERR_HANDSHAKE (-1101)  // no agreement (version, cipher suite, alert from the server)
+#define FS_TLS_ERR_VERIFY (-1100)    // the server's certificate was rejected (why: fs_tls_strerror)
+#define FS_TLS_ERR_HANDSHAKE (-1101) // no agreement (version, cipher suite, alert from the server)
 #define FS_TLS_ERR_PLAIN_HTTP (-1102) // the server answered in plain text, not TLS
 #define FS_TLS_ERR_NOMEM (-1103)      // out of memory (or over fastsock's TLS limit)
 #define FS_TLS_ERR_RECORD (-1104)     // a bad record after the handshake
@@ -31,11 +31,11 @@ typedef struct fs_tls fs_tls_t;
 // Counters for fastsock.stats(); bytes are mbedTLS heap in use (counted by mbedtls_calloc
 // hooks where the mbedTLS build allows them, see fs_tls_counting()).
 typedef struct {
-    uint64_t bytes;        // heap held by mbedTLS now (configs, connections)
-    uint64_t peak;         // most held at once
-    uint32_t handshakes;   // completed handshakes
-    uint32_t resumed;      // of which resumed an earlier session (no certificate exchange)
-    uint32_t denied;       // allocations refused by the limit
+    uint64_t bytes;      // heap held by mbedTLS now (configs, connections)
+    uint64_t peak;       // most held at once
+    uint32_t handshakes; // completed handshakes
+    uint32_t resumed;    // of which resumed an earlier session (no certificate exchange)
+    uint32_t denied;     // allocations refused by the limit
 } fs_tls_stats_t;
 
 extern fs_tls_stats_t fs_tls_stats;
@@ -49,7 +49,8 @@ int fs_tls_counting(void);
 // Create a config. verify: check the chain and the host name; ca/ca_len: PEM or DER bytes,
 // NULL for the default store (ESP32: esp_crt_bundle; host: FS_TLS_DEFAULT_CA_FILE).
 // Returns 0, FS_TLS_ERR_CA, FS_TLS_ERR_NO_CA or FS_TLS_ERR_NOMEM (msg says more).
-int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg, size_t msglen);
+int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
+                    size_t msglen);
 
 // Drop one reference; the last frees the config.
 void fs_tls_conf_release(fs_tls_conf_t *conf);

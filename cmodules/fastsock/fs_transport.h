@@ -22,9 +22,9 @@ void fs_tp_poll_hook(void);
 
 // Counters the transport keeps for fastsock.stats().
 typedef struct {
-    uint64_t bytes_received;  // bytes delivered by the stack
-    uint32_t peak_buffered;   // most bytes held in receive buffers at once
-    uint32_t bytes_copied;    // bytes the transport itself copied (lwIP: merging tiny pbufs)
+    uint64_t bytes_received; // bytes delivered by the stack
+    uint32_t peak_buffered;  // most bytes held in receive buffers at once
+    uint32_t bytes_copied;   // bytes the transport itself copied (lwIP: merging tiny pbufs)
 } fs_tp_stats_t;
 
 extern fs_tp_stats_t fs_tp_stats;

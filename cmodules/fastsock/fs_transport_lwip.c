@@ -120,11 +120,11 @@ static void dns_found(const char *name, const ip_addr_t *addr, void *arg) {
 static void dns_start(void *arg) {
     struct fs_tp_dns *d = arg;
     ip_addr_t addr;
-    #if LWIP_IPV4 && LWIP_IPV6
+#if LWIP_IPV4 && LWIP_IPV6
     err_t e = dns_gethostbyname_addrtype(d->name, &addr, dns_found, d, LWIP_DNS_ADDRTYPE_IPV4);
-    #else
+#else
     err_t e = dns_gethostbyname(d->name, &addr, dns_found, d);
-    #endif
+#endif
     if (e == ERR_OK) {
         dns_finish(d, &addr);
     } else if (e != ERR_INPROGRESS) {
@@ -133,7 +133,8 @@ static void dns_start(void *arg) {
 }
 
 // Resolve host (literal addresses without a lookup). 0, FS_TP_ERR_DNS, or -errno.
-static int resolve(fs_tp_t *tp, const char *host, uint32_t start, uint32_t timeout_ms, ip_addr_t *out) {
+static int resolve(fs_tp_t *tp, const char *host, uint32_t start, uint32_t timeout_ms,
+                   ip_addr_t *out) {
     if (ipaddr_aton(host, out)) {
         return 0;
     }
@@ -264,11 +265,11 @@ int fs_tp_connect(fs_tp_t *tp, const char *host, uint16_t port, uint32_t timeout
     if (!sys_sem_valid(&connect_event) && sys_sem_new(&connect_event, 0) != ERR_OK) {
         return -MP_ENOMEM;
     }
-    #if LWIP_IPV6
+#if LWIP_IPV6
     enum netconn_type type = IP_IS_V6(&addr) ? NETCONN_TCP_IPV6 : NETCONN_TCP;
-    #else
+#else
     enum netconn_type type = NETCONN_TCP;
-    #endif
+#endif
     MP_THREAD_GIL_EXIT();
     struct netconn *conn = netconn_new_with_callback(type, netconn_event);
     MP_THREAD_GIL_ENTER();

@@ -19,13 +19,13 @@ struct pbuf;
 struct fs_tp_dns;
 
 typedef struct {
-    struct netconn *conn;    // NULL when closed
-    struct pbuf *rx;         // received, unconsumed chain; consumed bytes are cut off its front
-    struct fs_tp_dns *dns;   // a lookup in flight (owned jointly with lwIP's DNS callback)
-    uint32_t buffered;       // rx->tot_len, or 0
-    uint32_t unacked;        // bytes of rx not yet returned to the TCP window (netconn_tcp_recvd)
-    int16_t err;             // sticky -errno once the connection failed
-    uint8_t eof;             // FIN received
+    struct netconn *conn;  // NULL when closed
+    struct pbuf *rx;       // received, unconsumed chain; consumed bytes are cut off its front
+    struct fs_tp_dns *dns; // a lookup in flight (owned jointly with lwIP's DNS callback)
+    uint32_t buffered;     // rx->tot_len, or 0
+    uint32_t unacked;      // bytes of rx not yet returned to the TCP window (netconn_tcp_recvd)
+    int16_t err;           // sticky -errno once the connection failed
+    uint8_t eof;           // FIN received
 } fs_tp_t;
 
 #endif // FS_TRANSPORT_LWIP_H

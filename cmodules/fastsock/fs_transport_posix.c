@@ -48,7 +48,7 @@ static int wait_fd(int fd, short events, uint32_t timeout_ms) {
         if (ms == 0) {
             return -ETIMEDOUT;
         }
-        struct pollfd pfd = {.fd = fd, .events = events};
+        struct pollfd pfd = { .fd = fd, .events = events };
         int r = poll(&pfd, 1, ms);
         if (r > 0) {
             return 0;
@@ -69,14 +69,15 @@ void fs_tp_init(fs_tp_t *tp) {
 static int resolve(const char *host, uint16_t port, uint32_t timeout_ms, struct addrinfo **out) {
     char portstr[8];
     snprintf(portstr, sizeof(portstr), "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
     // Literal addresses need no resolver round trip.
     hints.ai_flags = AI_NUMERICHOST;
     if (getaddrinfo(host, portstr, &hints, out) == 0) {
         return 0;
     }
     hints.ai_flags = AI_ADDRCONFIG;
-    struct gaicb *req = calloc(1, sizeof(struct gaicb) + sizeof(hints) + sizeof(portstr) + strlen(host) + 1);
+    struct gaicb *req =
+        calloc(1, sizeof(struct gaicb) + sizeof(hints) + sizeof(portstr) + strlen(host) + 1);
     if (req == NULL) {
         return -ENOMEM;
     }
@@ -89,7 +90,7 @@ static int resolve(const char *host, uint16_t port, uint32_t timeout_ms, struct 
     req->ar_name = hs;
     req->ar_service = ps;
     req->ar_request = h;
-    struct gaicb *list[1] = {req};
+    struct gaicb *list[1] = { req };
     if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0) {
         free(req);
         return FS_TP_ERR_DNS;
@@ -105,8 +106,8 @@ static int resolve(const char *host, uint16_t port, uint32_t timeout_ms, struct 
             }
             return -ETIMEDOUT;
         }
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
-        const struct gaicb *wl[1] = {req};
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+        const struct gaicb *wl[1] = { req };
         gai_suspend(wl, 1, &ts);
         fs_tp_poll_hook();
     }
@@ -124,7 +125,8 @@ int fs_tp_connect(fs_tp_t *tp, const char *host, uint16_t port, uint32_t timeout
     }
     r = -ECONNREFUSED;
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             r = -errno;
             continue;
@@ -263,7 +265,7 @@ int fs_tp_readable(fs_tp_t *tp) {
     if (tp->end > tp->start || tp->eof) {
         return 1;
     }
-    struct pollfd pfd = {.fd = tp->fd, .events = POLLIN};
+    struct pollfd pfd = { .fd = tp->fd, .events = POLLIN };
     return poll(&pfd, 1, 0) > 0;
 }
 

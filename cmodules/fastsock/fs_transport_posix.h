@@ -13,9 +13,9 @@
 #endif
 
 typedef struct {
-    uint8_t *buf;    // FS_POSIX_RXBUF_BYTES from malloc while connected
-    uint32_t start;  // first unconsumed byte
-    uint32_t end;    // one past the last received byte
+    uint8_t *buf;   // FS_POSIX_RXBUF_BYTES from malloc while connected
+    uint32_t start; // first unconsumed byte
+    uint32_t end;   // one past the last received byte
     int fd;
     uint8_t eof;
 } fs_tp_t;

@@ -16,15 +16,21 @@
 static mp_obj_t fastsock_stats(void) {
     mp_obj_t d = mp_obj_new_dict(12);
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_open), mp_obj_new_int_from_uint(fs_stats.open));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_requests), mp_obj_new_int_from_uint(fs_stats.requests));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_connections), mp_obj_new_int_from_uint(fs_stats.connections));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_requests),
+                      mp_obj_new_int_from_uint(fs_stats.requests));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_connections),
+                      mp_obj_new_int_from_uint(fs_stats.connections));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_reused), mp_obj_new_int_from_uint(fs_stats.reused));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_received), mp_obj_new_int_from_ull(fs_tp_stats.bytes_received));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_received),
+                      mp_obj_new_int_from_ull(fs_tp_stats.bytes_received));
     // Copies after the stack: fastsock's own plus any the transport made.
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_copied), mp_obj_new_int_from_ull(fs_stats.bytes_copied + fs_tp_stats.bytes_copied));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_heap_allocs), mp_obj_new_int_from_uint(fs_stats.heap_allocs));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_peak_buffered), mp_obj_new_int_from_uint(fs_tp_stats.peak_buffered));
-    #if FS_TLS
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_copied),
+                      mp_obj_new_int_from_ull(fs_stats.bytes_copied + fs_tp_stats.bytes_copied));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_heap_allocs),
+                      mp_obj_new_int_from_uint(fs_stats.heap_allocs));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_peak_buffered),
+                      mp_obj_new_int_from_uint(fs_tp_stats.peak_buffered));
+#if FS_TLS
     // TLS: mbedTLS heap in use now and at most (outside the GC heap; None where the mbedTLS
     // build cannot be hooked), handshakes done and how many of them resumed a session.
     mp_obj_t now = mp_const_none, peak = mp_const_none;
@@ -34,9 +40,11 @@ static mp_obj_t fastsock_stats(void) {
     }
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_bytes), now);
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_peak), peak);
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_handshakes), mp_obj_new_int_from_uint(fs_tls_stats.handshakes));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_resumed), mp_obj_new_int_from_uint(fs_tls_stats.resumed));
-    #endif
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_handshakes),
+                      mp_obj_new_int_from_uint(fs_tls_stats.handshakes));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_resumed),
+                      mp_obj_new_int_from_uint(fs_tls_stats.resumed));
+#endif
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_stats_obj, fastsock_stats);
@@ -47,11 +55,11 @@ static mp_obj_t fastsock_reset_stats(void) {
     memset(&fs_stats, 0, sizeof(fs_stats));
     fs_stats.open = open; // a gauge, not a counter
     memset(&fs_tp_stats, 0, sizeof(fs_tp_stats));
-    #if FS_TLS
+#if FS_TLS
     // bytes is a gauge; the peak restarts from it.
     fs_tls_stats.peak = fs_tls_stats.bytes;
     fs_tls_stats.handshakes = fs_tls_stats.resumed = fs_tls_stats.denied = 0;
-    #endif
+#endif
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_reset_stats_obj, fastsock_reset_stats);
@@ -88,18 +96,18 @@ static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_LimitError), MP_ROM_PTR(&fs_type_LimitError) },
     { MP_ROM_QSTR(MP_QSTR_TimeoutError), MP_ROM_PTR(&fs_type_TimeoutError) },
     { MP_ROM_QSTR(MP_QSTR_TLSError), MP_ROM_PTR(&fs_type_TLSError) },
-    #if FS_TLS
+#if FS_TLS
     { MP_ROM_QSTR(MP_QSTR_TLSConfig), MP_ROM_PTR(&fs_tlsconfig_type) },
     { MP_ROM_QSTR(MP_QSTR_tls_limit), MP_ROM_PTR(&fastsock_tls_limit_obj) },
     { MP_ROM_QSTR(MP_QSTR_TLS_BUDGET), MP_ROM_INT(FS_TLS_BUDGET) },
-    #endif
+#endif
     { MP_ROM_QSTR(MP_QSTR_MAX_HEAD_BYTES), MP_ROM_INT(FS_MAX_HEAD_BYTES) },
     { MP_ROM_QSTR(MP_QSTR_MAX_HEADERS), MP_ROM_INT(FS_MAX_HEADERS) },
-    #if FS_TRANSPORT_LWIP
+#if FS_TRANSPORT_LWIP
     { MP_ROM_QSTR(MP_QSTR_TRANSPORT), MP_ROM_QSTR(MP_QSTR_lwip) },
-    #else
+#else
     { MP_ROM_QSTR(MP_QSTR_TRANSPORT), MP_ROM_QSTR(MP_QSTR_posix) },
-    #endif
+#endif
 };
 static MP_DEFINE_CONST_DICT(fastsock_module_globals, fastsock_module_globals_table);
 

@@ -97,10 +97,11 @@ static const mp_stream_p_t host_file_text_p = {
 };
 
 static MP_DEFINE_CONST_OBJ_TYPE(host_file_binary_type, MP_QSTR_FileIO, MP_TYPE_FLAG_ITER_IS_STREAM,
-    protocol, &host_file_binary_p, locals_dict, &host_file_locals);
+                                protocol, &host_file_binary_p, locals_dict, &host_file_locals);
 
-static MP_DEFINE_CONST_OBJ_TYPE(host_file_text_type, MP_QSTR_TextIOWrapper, MP_TYPE_FLAG_ITER_IS_STREAM,
-    protocol, &host_file_text_p, locals_dict, &host_file_locals);
+static MP_DEFINE_CONST_OBJ_TYPE(host_file_text_type, MP_QSTR_TextIOWrapper,
+                                MP_TYPE_FLAG_ITER_IS_STREAM, protocol, &host_file_text_p,
+                                locals_dict, &host_file_locals);
 
 static mp_obj_t host_open(size_t n_args, const mp_obj_t *args) {
     const char *path = mp_obj_str_get_str(args[0]);
@@ -109,21 +110,37 @@ static mp_obj_t host_open(size_t n_args, const mp_obj_t *args) {
     bool text = true;
     for (const char *m = mode; *m; m++) {
         switch (*m) {
-            case 'r': flags = O_RDONLY; break;
-            case 'w': flags = O_WRONLY | O_CREAT | O_TRUNC; break;
-            case 'a': flags = O_WRONLY | O_CREAT | O_APPEND; break;
-            case 'x': flags = O_WRONLY | O_CREAT | O_EXCL; break;
-            case '+': flags = (flags & ~(O_RDONLY | O_WRONLY)) | O_RDWR; break;
-            case 'b': text = false; break;
-            case 't': text = true; break;
-            default: mp_raise_ValueError(MP_ERROR_TEXT("invalid mode"));
+            case 'r':
+                flags = O_RDONLY;
+                break;
+            case 'w':
+                flags = O_WRONLY | O_CREAT | O_TRUNC;
+                break;
+            case 'a':
+                flags = O_WRONLY | O_CREAT | O_APPEND;
+                break;
+            case 'x':
+                flags = O_WRONLY | O_CREAT | O_EXCL;
+                break;
+            case '+':
+                flags = (flags & ~(O_RDONLY | O_WRONLY)) | O_RDWR;
+                break;
+            case 'b':
+                text = false;
+                break;
+            case 't':
+                text = true;
+                break;
+            default:
+                mp_raise_ValueError(MP_ERROR_TEXT("invalid mode"));
         }
     }
     int fd = open(path, flags | O_CLOEXEC, 0644);
     if (fd < 0) {
         mp_raise_OSError_with_filename(errno, path);
     }
-    host_file_t *f = mp_obj_malloc_with_finaliser(host_file_t, text ? &host_file_text_type : &host_file_binary_type);
+    host_file_t *f = mp_obj_malloc_with_finaliser(host_file_t, text ? &host_file_text_type
+                                                                    : &host_file_binary_type);
     f->fd = fd;
     return MP_OBJ_FROM_PTR(f);
 }

@@ -32,7 +32,7 @@ static void stderr_print_strn(void *env, const char *str, size_t len) {
     (void)r;
 }
 
-const mp_print_t mp_stderr_print = {NULL, stderr_print_strn};
+const mp_print_t mp_stderr_print = { NULL, stderr_print_strn };
 
 static void sigint_handler(int signum) {
     (void)signum;
@@ -169,8 +169,9 @@ static int handle_uncaught(mp_obj_base_t *exc) {
 static int run(const char *script, const char *code) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_lexer_t *lex = script ? mp_lexer_new_from_file(qstr_from_str(script))
-                                 : mp_lexer_new_from_str_len(MP_QSTR__lt_stdin_gt_, code, strlen(code), 0);
+        mp_lexer_t *lex =
+            script ? mp_lexer_new_from_file(qstr_from_str(script))
+                   : mp_lexer_new_from_str_len(MP_QSTR__lt_stdin_gt_, code, strlen(code), 0);
         qstr source_name = lex->source_name;
         mp_parse_tree_t pt = mp_parse(lex, MP_PARSE_FILE_INPUT);
         mp_obj_t fun = mp_compile(&pt, source_name, false);
@@ -206,7 +207,8 @@ int main(int argc, char **argv) {
     const char *code = NULL;
     int a = 1;
     for (; a < argc; a++) {
-        if (strcmp(argv[a], "-X") == 0 && a + 1 < argc && strncmp(argv[a + 1], "heapsize=", 9) == 0) {
+        if (strcmp(argv[a], "-X") == 0 && a + 1 < argc &&
+            strncmp(argv[a + 1], "heapsize=", 9) == 0) {
             heap_size = parse_size(argv[++a] + 9);
         } else if (strcmp(argv[a], "-c") == 0 && a + 1 < argc) {
             code = argv[++a];
@@ -238,12 +240,12 @@ int main(int argc, char **argv) {
     for (int i = a; i < argc; i++) {
         mp_obj_list_append(mp_sys_argv, mp_obj_new_str_from_cstr(argv[i]));
     }
-    #if FS_TRANSPORT_LWIP
+#if FS_TRANSPORT_LWIP
     // lwIP and its netif (TAP or slirp, from FASTSOCK_* variables) before the script runs.
     if (fs_host_net_init() != 0) {
         return 2;
     }
-    #endif
+#endif
     int ret = run(script, code);
     // Run finalisers (closing sockets, freeing transport buffers) before exit.
     gc_sweep_all();

@@ -45,8 +45,9 @@ static mp_obj_t mod_time_ticks_us(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_time_ticks_us_obj, mod_time_ticks_us);
 
 static mp_obj_t mod_time_ticks_diff(mp_obj_t end, mp_obj_t start) {
-    mp_uint_t diff = ((mp_uint_t)MP_OBJ_SMALL_INT_VALUE(end) - (mp_uint_t)MP_OBJ_SMALL_INT_VALUE(start))
-        & (MICROPY_PY_TIME_TICKS_PERIOD - 1);
+    mp_uint_t diff =
+        ((mp_uint_t)MP_OBJ_SMALL_INT_VALUE(end) - (mp_uint_t)MP_OBJ_SMALL_INT_VALUE(start)) &
+        (MICROPY_PY_TIME_TICKS_PERIOD - 1);
     // Map the wrapped difference into the signed range around zero.
     mp_int_t sdiff = diff;
     if (diff >= MICROPY_PY_TIME_TICKS_PERIOD / 2) {
@@ -57,8 +58,8 @@ static mp_obj_t mod_time_ticks_diff(mp_obj_t end, mp_obj_t start) {
 static MP_DEFINE_CONST_FUN_OBJ_2(mod_time_ticks_diff_obj, mod_time_ticks_diff);
 
 static mp_obj_t mod_time_ticks_add(mp_obj_t ticks, mp_obj_t delta) {
-    return MP_OBJ_NEW_SMALL_INT(((mp_uint_t)MP_OBJ_SMALL_INT_VALUE(ticks) + mp_obj_get_int(delta))
-        & (MICROPY_PY_TIME_TICKS_PERIOD - 1));
+    return MP_OBJ_NEW_SMALL_INT(((mp_uint_t)MP_OBJ_SMALL_INT_VALUE(ticks) + mp_obj_get_int(delta)) &
+                                (MICROPY_PY_TIME_TICKS_PERIOD - 1));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(mod_time_ticks_add_obj, mod_time_ticks_add);
 

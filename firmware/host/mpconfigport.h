@@ -1,8 +1,8 @@
 // fastsock host port: a small MicroPython for Linux that runs scripts, with the core modules,
 // MicroPython's own socket module and fastsock compiled in. Built native, -m32 and sanitized.
-#include <stdint.h>
-#include <limits.h>
 #include <alloca.h>
+#include <limits.h>
+#include <stdint.h>
 
 #define MICROPY_CONFIG_ROM_LEVEL (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
 

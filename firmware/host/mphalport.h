@@ -12,25 +12,25 @@ static inline void mp_hal_delay_us(mp_uint_t us) {
 void mp_hal_set_interrupt_char(int c);
 
 // ports/unix/modsocket.c expects these from the unix port's own mphalport.h.
-#define MP_HAL_RETRY_SYSCALL(ret, syscall, raise) \
-    { \
-        for (;;) { \
-            ret = syscall; \
-            if (ret == -1) { \
-                int err = errno; \
-                if (err == EINTR) { \
-                    mp_handle_pending(MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS); \
-                    continue; \
-                } \
-                raise; \
-            } \
-            break; \
-        } \
+#define MP_HAL_RETRY_SYSCALL(ret, syscall, raise)                                                  \
+    {                                                                                              \
+        for (;;) {                                                                                 \
+            ret = syscall;                                                                         \
+            if (ret == -1) {                                                                       \
+                int err = errno;                                                                   \
+                if (err == EINTR) {                                                                \
+                    mp_handle_pending(MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS);                 \
+                    continue;                                                                      \
+                }                                                                                  \
+                raise;                                                                             \
+            }                                                                                      \
+            break;                                                                                 \
+        }                                                                                          \
     }
 
-#define RAISE_ERRNO(err_flag, error_val) \
-    { \
-        if (err_flag == -1) { \
-            mp_raise_OSError(error_val); \
-        } \
+#define RAISE_ERRNO(err_flag, error_val)                                                           \
+    {                                                                                              \
+        if (err_flag == -1) {                                                                      \
+            mp_raise_OSError(error_val);                                                           \
+        }                                                                                          \
     }

@@ -41,7 +41,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     char req[512];
-    int reqlen = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", argv[3], argv[1]);
+    int reqlen =
+        snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                 argv[3], argv[1]);
     double t0 = now_s();
     struct netconn *conn = netconn_new(NETCONN_TCP);
     err_t e = netconn_connect(conn, &addr, (u16_t)atoi(argv[2]));

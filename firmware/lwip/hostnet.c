@@ -104,7 +104,8 @@ static void fault_thread(void *arg) {
         uint64_t now = mono_ms();
         if (held_head->due_ms > now) {
             uint64_t d = held_head->due_ms;
-            struct timespec ts = {.tv_sec = (time_t)(d / 1000u), .tv_nsec = (long)(d % 1000u) * 1000000L};
+            struct timespec ts = { .tv_sec = (time_t)(d / 1000u),
+                                   .tv_nsec = (long)(d % 1000u) * 1000000L };
             pthread_cond_timedwait(&fault_cond, &fault_lock, &ts);
             continue;
         }
@@ -171,9 +172,10 @@ static err_t hostnet_netif_init(struct netif *netif) {
     netif->mtu = 1500;
     netif->hwaddr_len = ETH_HWADDR_LEN;
     // A locally administered MAC that differs from the kernel's side of the link.
-    static const uint8_t mac[ETH_HWADDR_LEN] = {0x02, 0x66, 0x73, 0x00, 0x00, 0x02};
+    static const uint8_t mac[ETH_HWADDR_LEN] = { 0x02, 0x66, 0x73, 0x00, 0x00, 0x02 };
     memcpy(netif->hwaddr, mac, ETH_HWADDR_LEN);
-    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+    netif->flags =
+        NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
     return ERR_OK;
 }
 
@@ -225,7 +227,8 @@ static struct {
 // Runs in the tcpip thread: netif and DNS configuration belong to it (no core locking).
 static void setup_in_tcpip(void *arg) {
     (void)arg;
-    netif_add(&hostnet_netif, &setup.ip, &setup.mask, &setup.gw, NULL, hostnet_netif_init, tcpip_input);
+    netif_add(&hostnet_netif, &setup.ip, &setup.mask, &setup.gw, NULL, hostnet_netif_init,
+              tcpip_input);
     netif_set_default(&hostnet_netif);
     netif_set_up(&hostnet_netif);
     netif_set_link_up(&hostnet_netif);
@@ -253,11 +256,12 @@ int fs_host_net_init(void) {
         return -1;
     }
     uint64_t seed, delay, reorder_ms;
-    if (env_ip("FASTSOCK_IP", dflt_ip, &setup.ip) || env_ip("FASTSOCK_GW", dflt_gw, &setup.gw)
-        || env_ip("FASTSOCK_MASK", "255.255.255.0", &setup.mask) || env_ppm("FASTSOCK_DROP", &fault.drop)
-        || env_ppm("FASTSOCK_DUP", &fault.dup) || env_ppm("FASTSOCK_REORDER", &fault.reorder)
-        || env_uint("FASTSOCK_DELAY_MS", "0", &delay) || env_uint("FASTSOCK_REORDER_MS", "20", &reorder_ms)
-        || env_uint("FASTSOCK_SEED", "1", &seed)) {
+    if (env_ip("FASTSOCK_IP", dflt_ip, &setup.ip) || env_ip("FASTSOCK_GW", dflt_gw, &setup.gw) ||
+        env_ip("FASTSOCK_MASK", "255.255.255.0", &setup.mask) ||
+        env_ppm("FASTSOCK_DROP", &fault.drop) || env_ppm("FASTSOCK_DUP", &fault.dup) ||
+        env_ppm("FASTSOCK_REORDER", &fault.reorder) || env_uint("FASTSOCK_DELAY_MS", "0", &delay) ||
+        env_uint("FASTSOCK_REORDER_MS", "20", &reorder_ms) ||
+        env_uint("FASTSOCK_SEED", "1", &seed)) {
         return -1;
     }
     if (getenv("FASTSOCK_DNS") != NULL) {

@@ -12,14 +12,14 @@ int fs_host_net_init(void);
 
 // What the netif and the fault injector did since start.
 typedef struct {
-    uint32_t frames_in;      // frames received from the backend
-    uint32_t frames_out;     // frames lwIP sent
-    uint32_t dropped;        // frames dropped by FASTSOCK_DROP
-    uint32_t duplicated;     // extra copies made by FASTSOCK_DUP
-    uint32_t delayed;        // frames held back by FASTSOCK_DELAY_MS or FASTSOCK_REORDER
-    uint32_t reordered;      // frames held back by FASTSOCK_REORDER
-    uint32_t no_pbuf;        // frames lost because the pbuf pool was empty
-    uint32_t guard_dropped;  // slirp: frames to anything but 10.0.2.2 (or ARP), dropped
+    uint32_t frames_in;     // frames received from the backend
+    uint32_t frames_out;    // frames lwIP sent
+    uint32_t dropped;       // frames dropped by FASTSOCK_DROP
+    uint32_t duplicated;    // extra copies made by FASTSOCK_DUP
+    uint32_t delayed;       // frames held back by FASTSOCK_DELAY_MS or FASTSOCK_REORDER
+    uint32_t reordered;     // frames held back by FASTSOCK_REORDER
+    uint32_t no_pbuf;       // frames lost because the pbuf pool was empty
+    uint32_t guard_dropped; // slirp: frames to anything but 10.0.2.2 (or ARP), dropped
 } fs_hostnet_stats_t;
 
 extern fs_hostnet_stats_t fs_hostnet_stats;

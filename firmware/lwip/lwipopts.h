@@ -9,10 +9,10 @@
 #define LWIP_NETCONN (1)
 #define LWIP_SOCKET (0)
 #define LWIP_NETIF_API (0)
-#define LWIP_TCPIP_CORE_LOCKING (0)           // ESP-IDF default: every call is a message
-#define LWIP_NETCONN_SEM_PER_THREAD (1)       // as ESP-IDF (sys_arch.h: thread-local sems)
-#define LWIP_NETCONN_FULLDUPLEX (1)           // as ESP-IDF
-#define LWIP_SO_RCVTIMEO (1)                  // the transport waits in 100 ms slices
+#define LWIP_TCPIP_CORE_LOCKING (0)     // ESP-IDF default: every call is a message
+#define LWIP_NETCONN_SEM_PER_THREAD (1) // as ESP-IDF (sys_arch.h: thread-local sems)
+#define LWIP_NETCONN_FULLDUPLEX (1)     // as ESP-IDF
+#define LWIP_SO_RCVTIMEO (1)            // the transport waits in 100 ms slices
 #define LWIP_SO_SNDTIMEO (1)
 #define LWIP_TCPIP_TIMEOUT (0)
 
@@ -28,7 +28,7 @@
 #define LWIP_DHCP (0)
 #define LWIP_IGMP (0)
 #define LWIP_DNS (1)
-#define DNS_TABLE_SIZE (4)                    // ESP-IDF
+#define DNS_TABLE_SIZE (4) // ESP-IDF
 #define DNS_MAX_NAME_LENGTH (256)
 #define DNS_MAX_SERVERS (2)
 #define LWIP_HAVE_LOOPIF (0)
@@ -40,14 +40,14 @@
 #define TCP_SND_BUF (5760)
 #define TCP_SND_QUEUELEN ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
 #define TCP_QUEUE_OOSEQ (1)
-#define TCP_OOSEQ_MAX_PBUFS (4)               // CONFIG_LWIP_TCP_OOSEQ_MAX_PBUFS
+#define TCP_OOSEQ_MAX_PBUFS (4) // CONFIG_LWIP_TCP_OOSEQ_MAX_PBUFS
 #define TCP_MAXRTX (12)
 #define TCP_SYNMAXRTX (12)
 #define LWIP_TCP_KEEPALIVE (0)
 #define DEFAULT_TCP_RECVMBOX_SIZE (6)
 #define DEFAULT_UDP_RECVMBOX_SIZE (6)
 #define DEFAULT_ACCEPTMBOX_SIZE (6)
-#define TCPIP_MBOX_SIZE (32)                  // CONFIG_LWIP_TCPIP_RECVMBOX_SIZE
+#define TCPIP_MBOX_SIZE (32) // CONFIG_LWIP_TCPIP_RECVMBOX_SIZE
 #define TCPIP_THREAD_STACKSIZE (0)
 #define TCPIP_THREAD_PRIO (1)
 #define DEFAULT_THREAD_STACKSIZE (0)

@@ -49,7 +49,8 @@ static mp_obj_t lwipstats_used(void) {
     }
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_HEAP), mp_obj_new_int_from_uint(lwip_stats.mem.used));
     // Not a pool: how many TCP_PCB entries are closed connections waiting out 2 MSL.
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_TCP_PCB_TIME_WAIT), MP_OBJ_NEW_SMALL_INT(time_wait_pcbs()));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_TCP_PCB_TIME_WAIT),
+                      MP_OBJ_NEW_SMALL_INT(time_wait_pcbs()));
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_used_obj, lwipstats_used);
@@ -64,7 +65,8 @@ static mp_obj_t lwipstats_faults(void) {
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_delayed), mp_obj_new_int_from_uint(s->delayed));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_reordered), mp_obj_new_int_from_uint(s->reordered));
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_no_pbuf), mp_obj_new_int_from_uint(s->no_pbuf));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_guard_dropped), mp_obj_new_int_from_uint(s->guard_dropped));
+    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_guard_dropped),
+                      mp_obj_new_int_from_uint(s->guard_dropped));
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(lwipstats_faults_obj, lwipstats_faults);

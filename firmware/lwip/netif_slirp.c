@@ -26,7 +26,7 @@
 
 static Slirp *slirp;
 static pthread_mutex_t slirp_lock = PTHREAD_MUTEX_INITIALIZER;
-static int wake_pipe[2] = {-1, -1};
+static int wake_pipe[2] = { -1, -1 };
 static struct pollfd pfds[MAX_FDS];
 static int npfds;
 static struct in_addr host_addr;
@@ -156,7 +156,8 @@ int fs_slirp_output(struct pbuf *p) {
     }
     u16_t len = pbuf_copy_partial(p, frame, p->tot_len, 0);
     int arp = frame[12] == 0x08 && frame[13] == 0x06;
-    int ip_to_host = frame[12] == 0x08 && frame[13] == 0x00 && len >= 34 && memcmp(frame + 30, &host_addr, 4) == 0;
+    int ip_to_host = frame[12] == 0x08 && frame[13] == 0x00 && len >= 34 &&
+                     memcmp(frame + 30, &host_addr, 4) == 0;
     if (!arp && !ip_to_host) {
         __atomic_add_fetch(&fs_hostnet_stats.guard_dropped, 1, __ATOMIC_RELAXED);
         return 0;

@@ -34,8 +34,10 @@ int fs_tap_open(const char *ifname) {
     }
     strcpy(ifr.ifr_name, ifname);
     if (ioctl(tap_fd, TUNSETIFF, &ifr) < 0) {
-        fprintf(stderr, "fastsock hostnet: cannot attach to TAP device %s: %s (create it with "
-            "`ip tuntap add dev %s mode tap`; needs root or ownership)\n", ifname, strerror(errno), ifname);
+        fprintf(stderr,
+                "fastsock hostnet: cannot attach to TAP device %s: %s (create it with "
+                "`ip tuntap add dev %s mode tap`; needs root or ownership)\n",
+                ifname, strerror(errno), ifname);
         close(tap_fd);
         tap_fd = -1;
         return -1;

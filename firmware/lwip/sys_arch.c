@@ -54,7 +54,8 @@ static int cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadl
         pthread_cond_wait(c, m);
         return 0;
     }
-    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000u), .tv_nsec = (long)(deadline % 1000u) * 1000000L};
+    struct timespec ts = { .tv_sec = (time_t)(deadline / 1000u),
+                           .tv_nsec = (long)(deadline % 1000u) * 1000000L };
     return pthread_cond_timedwait(c, m, &ts) == ETIMEDOUT;
 }
 
@@ -276,7 +277,8 @@ static void *thread_main(void *p) {
     return NULL;
 }
 
-sys_thread_t sys_thread_new(const char *name, lwip_thread_fn thread, void *arg, int stacksize, int prio) {
+sys_thread_t sys_thread_new(const char *name, lwip_thread_fn thread, void *arg, int stacksize,
+                            int prio) {
     (void)stacksize;
     (void)prio;
     thread_start_t *st = malloc(sizeof(*st));

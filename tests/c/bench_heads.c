@@ -41,7 +41,7 @@ static int parse_head(const char *p, size_t n) {
     fs_head_t h;
     fs_hdr_t hdrs[FS_MAX_HEADERS];
     char scratch[FS_SCRATCH_BYTES];
-    fs_seg_t seg = {(const uint8_t *)p, n};
+    fs_seg_t seg = { (const uint8_t *)p, n };
     fs_head_init(&h, 0);
     int r = fs_head_parse(&h, &seg, 1, hdrs, FS_MAX_HEADERS, scratch, sizeof scratch);
     g_sink += h.num_headers + h.body_kind + h.keep_alive;
@@ -195,7 +195,8 @@ static int decode_chunked(void) {
 #endif
 
 #ifdef BENCH_FS
-static void setup(void) {}
+static void setup(void) {
+}
 #endif
 
 // The measured region: callgrind collects only inside this function.
@@ -233,7 +234,7 @@ static char *slurp(const char *path, size_t *len) {
 
 // A 256 KiB body in chunks of mixed, typical sizes (server buffer sizes and odd writes).
 static void make_chunked(void) {
-    static const size_t sizes[] = {8192, 4096, 1460, 16000, 512, 2048, 3000, 8192};
+    static const size_t sizes[] = { 8192, 4096, 1460, 16000, 512, 2048, 3000, 8192 };
     const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                        "Transfer-Encoding: chunked\r\n\r\n";
     g_chunked = malloc(BODY_BYTES + 8192);

@@ -9,7 +9,7 @@
 #include "fs_http.h"
 
 static const char *kind_name(int k) {
-    static const char *const names[] = {"none", "length", "chunked", "close"};
+    static const char *const names[] = { "none", "length", "chunked", "close" };
     return names[k & 3];
 }
 
@@ -21,7 +21,7 @@ static void run(const uint8_t *in, size_t len, int head_request, size_t split) {
     int r = FS_INCOMPLETE;
     fs_head_init(&h, head_request);
     if (split == 0) {
-        fs_seg_t seg = {in, len};
+        fs_seg_t seg = { in, len };
         r = fs_head_parse(&h, &seg, 1, hdrs, FS_MAX_HEADERS, scratch, sizeof scratch);
     } else {
         size_t n = 0;

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fs_hdr_t hdrs[FS_MAX_HEADERS];
     char scratch[FS_SCRATCH_BYTES];
     fs_head_t h;
-    fs_seg_t seg = {data, size};
+    fs_seg_t seg = { data, size };
     size_t max_headers = (opt & 0x40) ? 4 : FS_MAX_HEADERS;
     fs_head_init(&h, opt & 1);
     int r = fs_head_parse(&h, &seg, 1, hdrs, max_headers, scratch, sizeof scratch);

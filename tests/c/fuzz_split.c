@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char scratch[FS_MAX_HEAD_BYTES + 64];
     fs_head_t h;
 
-    fs_seg_t whole = {data, size};
+    fs_seg_t whole = { data, size };
     fs_head_init(&h, seed & 1);
     int r = fs_head_parse(&h, &whole, 1, hd, FS_MAX_HEADERS, scratch, sizeof scratch);
     summary(s_whole, sizeof s_whole, r, &h, hd);

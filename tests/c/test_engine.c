@@ -262,186 +262,189 @@ typedef struct {
 
 // clang-format off: one case per line reads better than wrapped initializers
 static const head_case_t k_heads[] = {
-    {"simple", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 5, OK, 200, FS_BODY_LENGTH, 1,
-     5, 1, 0},
-    {"nginx",
-     "HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nDate: Thu, 27 Nov 2025 10:00:00 GMT\r\n"
-     "Content-Type: text/html\r\nContent-Length: 615\r\nLast-Modified: Tue, 11 Apr 2023 "
-     "01:45:34 GMT\r\nConnection: keep-alive\r\nETag: \"6434bbbe-267\"\r\nAccept-Ranges: "
-     "bytes\r\n\r\n",
-     0, OK, 200, FS_BODY_LENGTH, 1, 615, 8, 0},
-    {"http10 close", "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc", 3, OK, 200, FS_BODY_LENGTH,
-     0, 3, 1, 0},
-    {"http10 keep-alive", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\n",
-     0, OK, 200, FS_BODY_LENGTH, 1, 3, 2, 0},
-    {"http10 no length", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\nrest", 4, OK, 200,
-     FS_BODY_CLOSE, 0, 0, 1, 0},
-    {"http11 close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 0, OK,
-     200, FS_BODY_LENGTH, 0, 0, 2, 0},
-    {"connection list",
-     "HTTP/1.1 200 OK\r\nConnection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 0, 0, 2, 0},
-    {"close beats keep-alive",
-     "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 1\r\n\r\n",
-     0, OK, 200, FS_BODY_LENGTH, 0, 1, 3, 0},
-    {"no reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 0, OK, 200, FS_BODY_LENGTH, 1, 0, 1,
-     0},
-    {"empty reason", "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n", 0, OK, 404, FS_BODY_LENGTH, 1, 0,
-     1, 0},
-    {"odd reason", "HTTP/1.1 200 It\tis  fine \xe9\xff\r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, 0, 1, 0},
-    {"bare LF", "HTTP/1.1 200 OK\nContent-Length: 2\nX: y\n\nhi", 2, OK, 200, FS_BODY_LENGTH, 1, 2,
-     2, 0},
-    {"mixed line ends", "HTTP/1.1 200 OK\r\nContent-Length: 2\nX: y\r\n\nhi", 2, OK, 200,
-     FS_BODY_LENGTH, 1, 2, 2, 0},
-    {"LF CRLF end", "HTTP/1.1 200 OK\nContent-Length: 2\n\r\nhi", 2, OK, 200, FS_BODY_LENGTH, 1, 2,
-     1, 0},
-    {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 15,
-     OK, 200, FS_BODY_CHUNKED, 1, 0, 1, 0},
-    {"chunked case", "HTTP/1.1 200 OK\r\ntransfer-encoding:   ChUnKeD  \r\n\r\n", 0, OK, 200,
-     FS_BODY_CHUNKED, 1, 0, 1, 0},
-    {"chunked empty elements", "HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked,\r\n\r\n", 0, OK,
-     200, FS_BODY_CHUNKED, 1, 0, 1, 0},
-    {"chunked wins over length",
-     "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 200,
-     FS_BODY_CHUNKED, 0, 10, 2, 0},
-    {"chunked in 1.0",
-     "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 200,
-     FS_BODY_CHUNKED, 0, 0, 2, 0},
-    {"te gzip chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0,
-     FS_ERR_UNSUPPORTED, NG},
-    {"te gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, FS_ERR_UNSUPPORTED, NG},
-    {"te chunked gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 0,
-     FS_ERR_UNSUPPORTED, NG},
-    {"te chunked twice",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0,
-     FS_ERR_UNSUPPORTED, NG},
-    {"te params", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", 0,
-     FS_ERR_UNSUPPORTED, NG},
-    {"te empty", "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n", 0, FS_ERR_UNSUPPORTED, NG},
-    {"te gzip on 204", "HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n", 0, OK, 204,
-     FS_BODY_NONE, 1, 0, 1, 0},
-    {"te gzip on HEAD", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, OK, 200,
-     FS_BODY_NONE, 1, 0, 1, 1},
-    {"close delimited", "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nall the rest", 12, OK, 200,
-     FS_BODY_CLOSE, 0, 0, 1, 0},
-    {"204", "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n", 0, OK, 204, FS_BODY_NONE, 1, 7,
-     1, 0},
-    {"304", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 100\r\n\r\n", 0, OK, 304,
-     FS_BODY_NONE, 1, 100, 2, 0},
-    {"304 chunked", "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 304,
-     FS_BODY_NONE, 1, 0, 1, 0},
-    {"HEAD length", "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 0, OK, 200, FS_BODY_NONE, 1,
-     1000, 1, 1},
-    {"HEAD chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 200,
-     FS_BODY_NONE, 1, 0, 1, 1},
-    {"HEAD nothing", "HTTP/1.1 200 OK\r\n\r\n", 0, OK, 200, FS_BODY_NONE, 1, 0, 0, 1},
-    {"100 continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-     2, OK, 200, FS_BODY_LENGTH, 1, 2, 1, 0},
-    {"103 early hints",
-     "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>\r\n\r\n"
-     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-     0, OK, 200, FS_BODY_LENGTH, 1, 0, 1, 0},
-    {"1xx bare LF", "HTTP/1.1 102 Processing\n\nHTTP/1.1 201 Created\nContent-Length: 0\n\n", 0, OK,
-     201, FS_BODY_LENGTH, 1, 0, 1, 0},
-    {"8 interim",
-     "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
-     "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
-     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-     0, OK, 200, FS_BODY_LENGTH, 1, 0, 1, 0},
-    {"9 interim",
-     "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
-     "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
-     "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-     0, FS_ERR_TOO_MANY_INTERIM, NG},
-    {"interim then garbage", "HTTP/1.1 100 Continue\r\n\r\nXTTP/1.1 200 OK\r\n\r\n", 0,
-     FS_ERR_SYNTAX, NG},
-    {"interim then partial", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0, FS_INCOMPLETE,
-     NG},
-    {"101",
-     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframes",
-     6, OK, 101, FS_BODY_NONE, 0, 0, 2, 0},
-    {"length list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5 ,5\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, 5, 1, 0},
-    {"length repeated", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length:5\r\n\r\n", 0, OK,
-     200, FS_BODY_LENGTH, 1, 5, 2, 0},
-    {"length OWS", "HTTP/1.1 200 OK\r\nContent-Length: \t 42 \t\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, 42, 1, 0},
-    {"length zero padded", "HTTP/1.1 200 OK\r\nContent-Length: 0007\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, 7, 1, 0},
-    {"length max", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, -1, 1, 0},
-    {"length overflow", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", 0,
-     FS_ERR_BAD_LENGTH, NG},
-    {"length overflow big", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0,
-     FS_ERR_BAD_LENGTH, NG},
-    {"length conflict", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0,
-     FS_ERR_BAD_LENGTH, NG},
-    {"length list conflict", "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", 0,
-     FS_ERR_BAD_LENGTH, NG},
-    {"length list empty", "HTTP/1.1 200 OK\r\nContent-Length: 5,,5\r\n\r\n", 0, FS_ERR_BAD_LENGTH,
-     NG},
-    {"length empty", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG},
-    {"length letters", "HTTP/1.1 200 OK\r\nContent-Length: 5a\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG},
-    {"length negative", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG},
-    {"length plus", "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG},
-    {"length inner space", "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", 0, FS_ERR_BAD_LENGTH,
-     NG},
-    {"length on HEAD still checked", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 0,
-     FS_ERR_BAD_LENGTH, 0, 0, 0, -1, -1, 1},
-    {"empty value", "HTTP/1.1 200 OK\r\nX-Empty:\r\nY:   \r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, 0, 3, 0},
-    {"tab in value", "HTTP/1.1 200 OK\r\nX: a\tb\t\r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
-     FS_BODY_LENGTH, 1, 0, 2, 0},
-    {"all tchars", "HTTP/1.1 200 OK\r\n!#$%&'*+-.^_`|~09azAZ: v\r\n\r\n", 0, OK, 200, FS_BODY_CLOSE,
-     0, 0, 1, 0},
-    {"obs-text value", "HTTP/1.1 200 OK\r\nX: caf\xc3\xa9 \x80\xff\r\n\r\n", 0, OK, 200,
-     FS_BODY_CLOSE, 0, 0, 1, 0},
-    {"long value",
-     "HTTP/1.1 200 OK\r\nSet-Cookie: "
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; "
-     "Path=/; HttpOnly\r\n\r\n",
-     0, OK, 200, FS_BODY_CLOSE, 0, 0, 1, 0},
-    {"obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n  folded\r\nContent-Length: 0\r\n\r\n", 0,
-     FS_ERR_SYNTAX, NG},
-    {"obs-fold tab", "HTTP/1.1 200 OK\r\nX: a\r\n\tfolded\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"space first header", "HTTP/1.1 200 OK\r\n X: a\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"no colon", "HTTP/1.1 200 OK\r\nJunk\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"empty name", "HTTP/1.1 200 OK\r\n: x\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"bad name char", "HTTP/1.1 200 OK\r\nX(y): z\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"high name char", "HTTP/1.1 200 OK\r\nX\xe9: z\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"DEL in value", "HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"ctl in value", "HTTP/1.1 200 OK\r\nX: a\x01z\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"esc in value", "HTTP/1.1 200 OK\r\nX: 0123456789abcdef\x1b\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"bare CR in value", "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"bare CR line", "HTTP/1.1 200 OK\r\n\rX: y\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"CR CR LF", "HTTP/1.1 200 OK\r\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"status 2 digits", "HTTP/1.1 20 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"status 4 digits", "HTTP/1.1 2000 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"status 099", "HTTP/1.1 099 X\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"status letters", "HTTP/1.1 2x0 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"status 999", "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n", 0, OK, 999, FS_BODY_LENGTH, 1,
-     0, 1, 0},
-    {"version 2.0", "HTTP/2.0 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"version 1.2", "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", 0, OK, 200, FS_BODY_LENGTH, 1,
-     0, 1, 0},
-    {"version short", "HTTP/1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"double space", "HTTP/1.1  200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"lowercase http", "http/1.1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"garbage early", "SSH-2.0-OpenSSH_9.2", 0, FS_ERR_SYNTAX, NG},
-    {"leading space", " HTTP/1.1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"leading CRLF", "\r\nHTTP/1.1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG},
-    {"status line only LF", "HTTP/1.1 200 OK\n", 0, FS_INCOMPLETE, NG},
-    {"partial", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", 0, FS_INCOMPLETE, NG},
-    {"partial CR", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r", 0, FS_INCOMPLETE, NG},
-    {"prefix only", "HTT", 0, FS_INCOMPLETE, NG},
-    {"empty", "", 0, FS_INCOMPLETE, NG},
-    {"long token body",
-     "HTTP/1.1 200 "
-     "OK\r\n\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-     "aaaaaaaaaaaaaaaaa",
-     100, OK, 200, FS_BODY_CLOSE, 0, 0, 0, 0},
+    { "simple", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 5, OK, 200, FS_BODY_LENGTH, 1,
+      5, 1, 0 },
+    { "nginx",
+      "HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nDate: Thu, 27 Nov 2025 10:00:00 GMT\r\n"
+      "Content-Type: text/html\r\nContent-Length: 615\r\nLast-Modified: Tue, 11 Apr 2023 "
+      "01:45:34 GMT\r\nConnection: keep-alive\r\nETag: \"6434bbbe-267\"\r\nAccept-Ranges: "
+      "bytes\r\n\r\n",
+      0, OK, 200, FS_BODY_LENGTH, 1, 615, 8, 0 },
+    { "http10 close", "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc", 3, OK, 200, FS_BODY_LENGTH,
+      0, 3, 1, 0 },
+    { "http10 keep-alive", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 3\r\n\r\n",
+      0, OK, 200, FS_BODY_LENGTH, 1, 3, 2, 0 },
+    { "http10 no length", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\nrest", 4, OK, 200,
+      FS_BODY_CLOSE, 0, 0, 1, 0 },
+    { "http11 close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 0, OK,
+      200, FS_BODY_LENGTH, 0, 0, 2, 0 },
+    { "connection list",
+      "HTTP/1.1 200 OK\r\nConnection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 0, 0, 2, 0 },
+    { "close beats keep-alive",
+      "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 1\r\n\r\n",
+      0, OK, 200, FS_BODY_LENGTH, 0, 1, 3, 0 },
+    { "no reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 0, OK, 200, FS_BODY_LENGTH, 1, 0, 1,
+      0 },
+    { "empty reason", "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n", 0, OK, 404, FS_BODY_LENGTH, 1,
+      0, 1, 0 },
+    { "odd reason", "HTTP/1.1 200 It\tis  fine \xe9\xff\r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 1, 0, 1, 0 },
+    { "bare LF", "HTTP/1.1 200 OK\nContent-Length: 2\nX: y\n\nhi", 2, OK, 200, FS_BODY_LENGTH, 1, 2,
+      2, 0 },
+    { "mixed line ends", "HTTP/1.1 200 OK\r\nContent-Length: 2\nX: y\r\n\nhi", 2, OK, 200,
+      FS_BODY_LENGTH, 1, 2, 2, 0 },
+    { "LF CRLF end", "HTTP/1.1 200 OK\nContent-Length: 2\n\r\nhi", 2, OK, 200, FS_BODY_LENGTH, 1, 2,
+      1, 0 },
+    { "chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 15,
+      OK, 200, FS_BODY_CHUNKED, 1, 0, 1, 0 },
+    { "chunked case", "HTTP/1.1 200 OK\r\ntransfer-encoding:   ChUnKeD  \r\n\r\n", 0, OK, 200,
+      FS_BODY_CHUNKED, 1, 0, 1, 0 },
+    { "chunked empty elements", "HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked,\r\n\r\n", 0, OK,
+      200, FS_BODY_CHUNKED, 1, 0, 1, 0 },
+    { "chunked wins over length",
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 200,
+      FS_BODY_CHUNKED, 0, 10, 2, 0 },
+    { "chunked in 1.0",
+      "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 200,
+      FS_BODY_CHUNKED, 0, 0, 2, 0 },
+    { "te gzip chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0,
+      FS_ERR_UNSUPPORTED, NG },
+    { "te gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, FS_ERR_UNSUPPORTED, NG },
+    { "te chunked gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 0,
+      FS_ERR_UNSUPPORTED, NG },
+    { "te chunked twice",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0,
+      FS_ERR_UNSUPPORTED, NG },
+    { "te params", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", 0,
+      FS_ERR_UNSUPPORTED, NG },
+    { "te empty", "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n", 0, FS_ERR_UNSUPPORTED, NG },
+    { "te gzip on 204", "HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n", 0, OK, 204,
+      FS_BODY_NONE, 1, 0, 1, 0 },
+    { "te gzip on HEAD", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, OK, 200,
+      FS_BODY_NONE, 1, 0, 1, 1 },
+    { "close delimited", "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nall the rest", 12, OK, 200,
+      FS_BODY_CLOSE, 0, 0, 1, 0 },
+    { "204", "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n", 0, OK, 204, FS_BODY_NONE, 1, 7,
+      1, 0 },
+    { "304", "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 100\r\n\r\n", 0, OK, 304,
+      FS_BODY_NONE, 1, 100, 2, 0 },
+    { "304 chunked", "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 304,
+      FS_BODY_NONE, 1, 0, 1, 0 },
+    { "HEAD length", "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 0, OK, 200, FS_BODY_NONE, 1,
+      1000, 1, 1 },
+    { "HEAD chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, OK, 200,
+      FS_BODY_NONE, 1, 0, 1, 1 },
+    { "HEAD nothing", "HTTP/1.1 200 OK\r\n\r\n", 0, OK, 200, FS_BODY_NONE, 1, 0, 0, 1 },
+    { "100 continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+      2, OK, 200, FS_BODY_LENGTH, 1, 2, 1, 0 },
+    { "103 early hints",
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\nLink: </b.js>\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      0, OK, 200, FS_BODY_LENGTH, 1, 0, 1, 0 },
+    { "1xx bare LF", "HTTP/1.1 102 Processing\n\nHTTP/1.1 201 Created\nContent-Length: 0\n\n", 0,
+      OK, 201, FS_BODY_LENGTH, 1, 0, 1, 0 },
+    { "8 interim",
+      "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
+      "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      0, OK, 200, FS_BODY_LENGTH, 1, 0, 1, 0 },
+    { "9 interim",
+      "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
+      "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\nHTTP/1.1 100 A\r\n\r\n"
+      "HTTP/1.1 100 A\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      0, FS_ERR_TOO_MANY_INTERIM, NG },
+    { "interim then garbage", "HTTP/1.1 100 Continue\r\n\r\nXTTP/1.1 200 OK\r\n\r\n", 0,
+      FS_ERR_SYNTAX, NG },
+    { "interim then partial", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0, FS_INCOMPLETE,
+      NG },
+    { "101",
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframes",
+      6, OK, 101, FS_BODY_NONE, 0, 0, 2, 0 },
+    { "length list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5 ,5\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 1, 5, 1, 0 },
+    { "length repeated", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length:5\r\n\r\n", 0, OK,
+      200, FS_BODY_LENGTH, 1, 5, 2, 0 },
+    { "length OWS", "HTTP/1.1 200 OK\r\nContent-Length: \t 42 \t\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 1, 42, 1, 0 },
+    { "length zero padded", "HTTP/1.1 200 OK\r\nContent-Length: 0007\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 1, 7, 1, 0 },
+    { "length max", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 1, -1, 1, 0 },
+    { "length overflow", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", 0,
+      FS_ERR_BAD_LENGTH, NG },
+    { "length overflow big", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+      0, FS_ERR_BAD_LENGTH, NG },
+    { "length conflict", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0,
+      FS_ERR_BAD_LENGTH, NG },
+    { "length list conflict", "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", 0,
+      FS_ERR_BAD_LENGTH, NG },
+    { "length list empty", "HTTP/1.1 200 OK\r\nContent-Length: 5,,5\r\n\r\n", 0, FS_ERR_BAD_LENGTH,
+      NG },
+    { "length empty", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG },
+    { "length letters", "HTTP/1.1 200 OK\r\nContent-Length: 5a\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG },
+    { "length negative", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, FS_ERR_BAD_LENGTH,
+      NG },
+    { "length plus", "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n", 0, FS_ERR_BAD_LENGTH, NG },
+    { "length inner space", "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n", 0, FS_ERR_BAD_LENGTH,
+      NG },
+    { "length on HEAD still checked", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 0,
+      FS_ERR_BAD_LENGTH, 0, 0, 0, -1, -1, 1 },
+    { "empty value", "HTTP/1.1 200 OK\r\nX-Empty:\r\nY:   \r\nContent-Length: 0\r\n\r\n", 0, OK,
+      200, FS_BODY_LENGTH, 1, 0, 3, 0 },
+    { "tab in value", "HTTP/1.1 200 OK\r\nX: a\tb\t\r\nContent-Length: 0\r\n\r\n", 0, OK, 200,
+      FS_BODY_LENGTH, 1, 0, 2, 0 },
+    { "all tchars", "HTTP/1.1 200 OK\r\n!#$%&'*+-.^_`|~09azAZ: v\r\n\r\n", 0, OK, 200,
+      FS_BODY_CLOSE, 0, 0, 1, 0 },
+    { "obs-text value", "HTTP/1.1 200 OK\r\nX: caf\xc3\xa9 \x80\xff\r\n\r\n", 0, OK, 200,
+      FS_BODY_CLOSE, 0, 0, 1, 0 },
+    { "long value",
+      "HTTP/1.1 200 OK\r\nSet-Cookie: "
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;"
+      " "
+      "Path=/; HttpOnly\r\n\r\n",
+      0, OK, 200, FS_BODY_CLOSE, 0, 0, 1, 0 },
+    { "obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n  folded\r\nContent-Length: 0\r\n\r\n", 0,
+      FS_ERR_SYNTAX, NG },
+    { "obs-fold tab", "HTTP/1.1 200 OK\r\nX: a\r\n\tfolded\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "space first header", "HTTP/1.1 200 OK\r\n X: a\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "no colon", "HTTP/1.1 200 OK\r\nJunk\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "empty name", "HTTP/1.1 200 OK\r\n: x\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "bad name char", "HTTP/1.1 200 OK\r\nX(y): z\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "high name char", "HTTP/1.1 200 OK\r\nX\xe9: z\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "DEL in value", "HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "ctl in value", "HTTP/1.1 200 OK\r\nX: a\x01z\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "esc in value", "HTTP/1.1 200 OK\r\nX: 0123456789abcdef\x1b\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "bare CR in value", "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "bare CR line", "HTTP/1.1 200 OK\r\n\rX: y\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "CR CR LF", "HTTP/1.1 200 OK\r\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "status 2 digits", "HTTP/1.1 20 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "status 4 digits", "HTTP/1.1 2000 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "status 099", "HTTP/1.1 099 X\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "status letters", "HTTP/1.1 2x0 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "status 999", "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n", 0, OK, 999, FS_BODY_LENGTH, 1,
+      0, 1, 0 },
+    { "version 2.0", "HTTP/2.0 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "version 1.2", "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", 0, OK, 200, FS_BODY_LENGTH, 1,
+      0, 1, 0 },
+    { "version short", "HTTP/1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "double space", "HTTP/1.1  200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "lowercase http", "http/1.1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "garbage early", "SSH-2.0-OpenSSH_9.2", 0, FS_ERR_SYNTAX, NG },
+    { "leading space", " HTTP/1.1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "leading CRLF", "\r\nHTTP/1.1 200 OK\r\n\r\n", 0, FS_ERR_SYNTAX, NG },
+    { "status line only LF", "HTTP/1.1 200 OK\n", 0, FS_INCOMPLETE, NG },
+    { "partial", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", 0, FS_INCOMPLETE, NG },
+    { "partial CR", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r", 0, FS_INCOMPLETE, NG },
+    { "prefix only", "HTT", 0, FS_INCOMPLETE, NG },
+    { "empty", "", 0, FS_INCOMPLETE, NG },
+    { "long token body",
+      "HTTP/1.1 200 "
+      "OK\r\n\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      "a"
+      "aaaaaaaaaaaaaaaaa",
+      100, OK, 200, FS_BODY_CLOSE, 0, 0, 0, 0 },
 };
 // clang-format on
 
@@ -461,7 +464,7 @@ static int check_case(const head_case_t *t, const fs_head_t *h, int r, size_t le
 
 static void run_head_case(const head_case_t *t, size_t len, const head_opts_t *o) {
     fs_head_t h;
-    fs_seg_t seg = {(const uint8_t *)t->in, len};
+    fs_seg_t seg = { (const uint8_t *)t->in, len };
     fs_head_init(&h, o->head_request);
     int r = fs_head_parse(&h, &seg, 1, g_hdrs, o->max_headers, g_scratch, o->scratch_len);
     g_checks++;
@@ -475,13 +478,14 @@ static void run_head_case(const head_case_t *t, size_t len, const head_opts_t *o
 static void test_head_cases(void) {
     for (size_t i = 0; i < sizeof k_heads / sizeof k_heads[0]; i++) {
         const head_case_t *t = &k_heads[i];
-        head_opts_t o = {MAX_HDRS, SCRATCH_CAP, t->head_request};
+        head_opts_t o = { MAX_HDRS, SCRATCH_CAP, t->head_request };
         run_head_case(t, strlen(t->in), &o);
     }
     // Header values seen through every slice: names and values land where they should.
     static const char in[] = "HTTP/1.1 200 Fine\r\nA:1\r\nBb: two words \r\nCcc:\t3\t\r\n\r\n";
     for (size_t s = 1; s < sizeof in - 1; s++) {
-        fs_seg_t two[2] = {{(const uint8_t *)in, s}, {(const uint8_t *)in + s, sizeof in - 1 - s}};
+        fs_seg_t two[2] = { { (const uint8_t *)in, s },
+                            { (const uint8_t *)in + s, sizeof in - 1 - s } };
         fs_head_t h;
         fs_head_init(&h, 0);
         int r = fs_head_parse(&h, two, 2, g_hdrs, 8, g_scratch, 64);
@@ -497,11 +501,11 @@ static void test_head_cases(void) {
 // A NUL byte inside a value (strlen-based cases cannot hold one).
 static void test_nul(void) {
     static const char in[] = "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n";
-    head_case_t t = {"NUL in value", in, 0, FS_ERR_SYNTAX, NG};
-    head_opts_t o = {MAX_HDRS, SCRATCH_CAP, 0};
+    head_case_t t = { "NUL in value", in, 0, FS_ERR_SYNTAX, NG };
+    head_opts_t o = { MAX_HDRS, SCRATCH_CAP, 0 };
     run_head_case(&t, sizeof in - 1, &o);
     static const char in2[] = "HTTP/1.1 200 OK\r\nX\0: b\r\n\r\n";
-    head_case_t t2 = {"NUL in name", in2, 0, FS_ERR_SYNTAX, NG};
+    head_case_t t2 = { "NUL in name", in2, 0, FS_ERR_SYNTAX, NG };
     run_head_case(&t2, sizeof in2 - 1, &o);
 }
 
@@ -533,20 +537,20 @@ static size_t make_head(char *out, size_t total, size_t line_len) {
 }
 
 static void test_limits(void) {
-    head_opts_t o = {MAX_HDRS, SCRATCH_CAP, 0};
+    head_opts_t o = { MAX_HDRS, SCRATCH_CAP, 0 };
     fs_head_t h;
     fs_seg_t seg;
     int r;
 
     // Head of exactly FS_MAX_HEAD_BYTES passes; one byte more fails, also before its end.
     size_t n = make_head(g_big, FS_MAX_HEAD_BYTES, 200);
-    head_case_t ok = {"head at limit", g_big, 0, OK, 200, FS_BODY_LENGTH, 1, 0, -1, 0};
+    head_case_t ok = { "head at limit", g_big, 0, OK, 200, FS_BODY_LENGTH, 1, 0, -1, 0 };
     if (n != FS_MAX_HEAD_BYTES) {
         fail("make_head made %zu", n);
     }
     run_head_case(&ok, n, &o);
     n = make_head(g_big, FS_MAX_HEAD_BYTES + 1, 200);
-    head_case_t big = {"head over limit", g_big, 0, FS_ERR_HEAD_TOO_LARGE, NG};
+    head_case_t big = { "head over limit", g_big, 0, FS_ERR_HEAD_TOO_LARGE, NG };
     run_head_case(&big, n, &o);
     // An endless head fails as soon as FS_MAX_HEAD_BYTES are in, without its end.
     memset(g_big, 'a', sizeof g_big);
@@ -568,16 +572,16 @@ static void test_limits(void) {
             g_big[k++] = 'z';
         }
         k += (size_t)sprintf(g_big + k, "\r\nContent-Length: 0\r\n\r\n");
-        head_case_t t = {extra ? "line over limit" : "line at limit",
-                         g_big,
-                         0,
-                         extra ? FS_ERR_LINE_TOO_LONG : OK,
-                         200,
-                         FS_BODY_LENGTH,
-                         1,
-                         0,
-                         2,
-                         0};
+        head_case_t t = { extra ? "line over limit" : "line at limit",
+                          g_big,
+                          0,
+                          extra ? FS_ERR_LINE_TOO_LONG : OK,
+                          200,
+                          FS_BODY_LENGTH,
+                          1,
+                          0,
+                          2,
+                          0 };
         run_head_case(&t, k, &o);
     }
     // A long line with a bad byte is still "too long", in place or straddling.
@@ -587,7 +591,7 @@ static void test_limits(void) {
             g_big[k++] = 'z';
         }
         k += (size_t)sprintf(g_big + k, "\r\n\r\n");
-        head_case_t t = {"long bad line", g_big, 0, FS_ERR_LINE_TOO_LONG, NG};
+        head_case_t t = { "long bad line", g_big, 0, FS_ERR_LINE_TOO_LONG, NG };
         run_head_case(&t, k, &o);
     }
     // Long status line.
@@ -597,26 +601,28 @@ static void test_limits(void) {
             g_big[k++] = 'r';
         }
         k += (size_t)sprintf(g_big + k, "\r\n\r\n");
-        head_case_t t = {"long status line", g_big, 0, FS_ERR_LINE_TOO_LONG, NG};
+        head_case_t t = { "long status line", g_big, 0, FS_ERR_LINE_TOO_LONG, NG };
         run_head_case(&t, k, &o);
     }
 
     // Header capacity: exactly max is fine, one more fails.
     static const char four[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
     static const char five[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n";
-    head_opts_t o4 = {4, SCRATCH_CAP, 0};
-    head_case_t t4 = {"4 headers of 4", four, 0, OK, 200, FS_BODY_CLOSE, 0, 0, 4, 0};
-    head_case_t t5 = {"5 headers of 4", five, 0, FS_ERR_TOO_MANY_HEADERS, NG};
+    head_opts_t o4 = { 4, SCRATCH_CAP, 0 };
+    head_case_t t4 = { "4 headers of 4", four, 0, OK, 200, FS_BODY_CLOSE, 0, 0, 4, 0 };
+    head_case_t t5 = { "5 headers of 4", five, 0, FS_ERR_TOO_MANY_HEADERS, NG };
     run_head_case(&t4, sizeof four - 1, &o4);
     run_head_case(&t5, sizeof five - 1, &o4);
-    head_opts_t o0 = {0, SCRATCH_CAP, 0};
+    head_opts_t o0 = { 0, SCRATCH_CAP, 0 };
     head_case_t t0 = {
-        "no headers allowed", "HTTP/1.1 200 OK\r\n\r\n", 0, OK, 200, FS_BODY_CLOSE, 0, 0, 0, 0};
+        "no headers allowed", "HTTP/1.1 200 OK\r\n\r\n", 0, OK, 200, FS_BODY_CLOSE, 0, 0, 0, 0
+    };
     run_head_case(&t0, strlen(t0.in), &o0);
 
     // Scratch: a straddling field needs its whole line (with line end) in the scratch.
     static const char in[] = "HTTP/1.1 200 OK\r\nX-Long: 0123456789\r\nContent-Length: 0\r\n\r\n";
-    fs_seg_t two[2] = {{(const uint8_t *)in, 25}, {(const uint8_t *)in + 25, sizeof in - 1 - 25}};
+    fs_seg_t two[2] = { { (const uint8_t *)in, 25 },
+                        { (const uint8_t *)in + 25, sizeof in - 1 - 25 } };
     size_t need = strlen("X-Long: 0123456789\r\n");
     for (size_t cap = need - 1; cap <= need; cap++) {
         fs_head_init(&h, 0);
@@ -653,7 +659,7 @@ static void test_limits(void) {
         k += (size_t)sprintf(g_big + k, "H%d: value %d\r\n", i, i);
     }
     k += (size_t)sprintf(g_big + k, "Content-Length: 3\r\n\r\nabc");
-    head_case_t many = {"100 headers", g_big, 3, OK, 200, FS_BODY_LENGTH, 1, 3, 101, 0};
+    head_case_t many = { "100 headers", g_big, 3, OK, 200, FS_BODY_LENGTH, 1, 3, 101, 0 };
     run_head_case(&many, k, &o);
 }
 
@@ -663,7 +669,7 @@ static void test_resume(void) {
         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     fs_head_t h;
     fs_head_init(&h, 0);
-    fs_seg_t seg = {(const uint8_t *)in, 40};
+    fs_seg_t seg = { (const uint8_t *)in, 40 };
     for (int i = 0; i < 3; i++) {
         int r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, SCRATCH_CAP);
         g_checks++;

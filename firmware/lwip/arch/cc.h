@@ -9,15 +9,15 @@
 #define LWIP_ERRNO_STDINCLUDE (1)
 #define LWIP_TIMEVAL_PRIVATE (0)
 
-#define LWIP_PLATFORM_DIAG(x) \
-    do { \
-        printf x; \
+#define LWIP_PLATFORM_DIAG(x)                                                                      \
+    do {                                                                                           \
+        printf x;                                                                                  \
     } while (0)
-#define LWIP_PLATFORM_ASSERT(x) \
-    do { \
+#define LWIP_PLATFORM_ASSERT(x)                                                                    \
+    do {                                                                                           \
         fprintf(stderr, "lwIP assertion \"%s\" failed at line %d in %s\n", x, __LINE__, __FILE__); \
-        fflush(stderr); \
-        abort(); \
+        fflush(stderr);                                                                            \
+        abort();                                                                                   \
     } while (0)
 
 // TCP initial sequence numbers, DNS ids and source ports (seeded in fs_host_net_init).

@@ -24,19 +24,19 @@ typedef int sys_prot_t;
 #define SYS_SEM_NULL (NULL)
 
 #define sys_sem_valid(s) ((s) != NULL && *(s) != NULL)
-#define sys_sem_set_invalid(s) \
-    do { \
-        *(s) = NULL; \
+#define sys_sem_set_invalid(s)                                                                     \
+    do {                                                                                           \
+        *(s) = NULL;                                                                               \
     } while (0)
 #define sys_mbox_valid(m) ((m) != NULL && *(m) != NULL)
-#define sys_mbox_set_invalid(m) \
-    do { \
-        *(m) = NULL; \
+#define sys_mbox_set_invalid(m)                                                                    \
+    do {                                                                                           \
+        *(m) = NULL;                                                                               \
     } while (0)
 #define sys_mutex_valid(m) ((m) != NULL && *(m) != NULL)
-#define sys_mutex_set_invalid(m) \
-    do { \
-        *(m) = NULL; \
+#define sys_mutex_set_invalid(m)                                                                   \
+    do {                                                                                           \
+        *(m) = NULL;                                                                               \
     } while (0)
 
 // One semaphore per application thread for netconn calls, created on first use.
