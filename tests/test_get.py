@@ -153,7 +153,7 @@ def test_request_line_and_default_headers(mp64, tmp_path):
     assert "Host: 127.0.0.1:%d" % srv.port in lines
     assert "X-Test: 1" in lines and "user-agent: me" in lines
     assert "Accept-Encoding: identity" in lines
-    assert not any(l.startswith("User-Agent") for l in lines)
+    assert not any(line.startswith("User-Agent") for line in lines)
 
 
 def test_refused_connection_is_clear_oserror(mp, tmp_path):

@@ -4,7 +4,7 @@
 import errno
 
 import _fastsock
-from _fastsock import LimitError, ProtocolError, TimeoutError, TLSError
+from _fastsock import LimitError, ProtocolError, TimeoutError, TLSError  # noqa: F401 (re-exported)
 
 __version__ = _fastsock.VERSION
 _REDIRECTS = (301, 302, 303, 307, 308)
