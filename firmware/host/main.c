@@ -119,32 +119,26 @@ void mp_hal_delay_ms(mp_uint_t ms) {
     }
 }
 
-static void path_append(mp_obj_t path_list, const char *p, size_t len) {
-    mp_obj_list_append(path_list, mp_obj_new_str_via_qstr(p, len));
+static void path_append(const char *p, size_t len) {
+    mp_obj_list_append(mp_sys_path, mp_obj_new_str_via_qstr(p, len));
+}
+
+// Append each entry of a colon-separated list (NULL: none).
+static void path_append_all(const char *list) {
+    for (const char *p = list; p != NULL && *p;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        path_append(p, n);
+        p = colon ? colon + 1 : p + n;
+    }
 }
 
 // sys.path: the script's folder, MICROPYPATH entries, then fastsock's own Python files.
 static void init_path(const char *script) {
-    mp_obj_t path_list = mp_sys_path;
-    if (script != NULL) {
-        const char *slash = strrchr(script, '/');
-        path_append(path_list, script, slash ? (size_t)(slash - script) : 0);
-    } else {
-        path_append(path_list, "", 0);
-    }
-    const char *env = getenv("MICROPYPATH");
-    for (const char *p = env; p != NULL && *p;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        path_append(path_list, p, n);
-        p = colon ? colon + 1 : p + n;
-    }
-    for (const char *p = FS_HOST_LIBPATH; *p;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        path_append(path_list, p, n);
-        p = colon ? colon + 1 : p + n;
-    }
+    const char *slash = script ? strrchr(script, '/') : NULL;
+    path_append(script ? script : "", slash ? (size_t)(slash - script) : 0);
+    path_append_all(getenv("MICROPYPATH"));
+    path_append_all(FS_HOST_LIBPATH);
 }
 
 // Returns the process exit code for an exception: SystemExit's code, else 1 with a traceback.
