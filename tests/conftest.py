@@ -16,11 +16,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from localserver import Nginx, make_sample_files  # noqa: E402
 
-# The three host builds `make host` produces; each is a contract path.
+# The three host builds `make host` produces; each is a contract path. FASTSOCK_BUILD points
+# the suite at another build tree (e.g. an older commit's, to see a new test fail there).
+BUILD = pathlib.Path(os.environ.get("FASTSOCK_BUILD", ROOT / "build"))
 FLAVOURS = {
-    "host": ROOT / "build" / "host" / "micropython",
-    "host32": ROOT / "build" / "host32" / "micropython",
-    "host-asan": ROOT / "build" / "host-asan" / "micropython",
+    "host": BUILD / "host" / "micropython",
+    "host32": BUILD / "host32" / "micropython",
+    "host-asan": BUILD / "host-asan" / "micropython",
 }
 
 SIZES = {

@@ -23,8 +23,9 @@ import textwrap
 import threading
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LWIP_MP = ROOT / "build" / "host-lwip" / "micropython"
-BENCH_NETCONN = ROOT / "build" / "host-lwip" / "bench-netconn"
+BUILD = pathlib.Path(os.environ.get("FASTSOCK_BUILD", ROOT / "build"))
+LWIP_MP = BUILD / "host-lwip" / "micropython"
+BENCH_NETCONN = BUILD / "host-lwip" / "bench-netconn"
 SERVER_IP = "10.0.0.1"  # the Linux side of the TAP link, inside the namespace
 LWIP_IP = "10.0.0.2"  # lwIP (FASTSOCK_IP default for tap)
 UNUSED_IP = "10.0.0.9"  # on the link, but nobody answers

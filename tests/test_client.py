@@ -34,7 +34,7 @@ def test_session_context_manager_and_pool_bound(mp64, nginx, tmp_path):
             a = s.get(%r, stream=True)
             b = s.get(%r, stream=True)
             a.content; b.content
-            print(len(s._idle), fastsock.stats()["open"])
+            print(s._pool.idle(), fastsock.stats()["open"])
         print(fastsock.stats()["open"])
         """ % (nginx.url("/1k.bin"), nginx.url("/1.bin")),
         tmp_path,
@@ -391,9 +391,9 @@ def test_stream_poll_reports_readiness(mp, tmp_path):
         out = mp.run(
             """
             import _fastsock, hostpoll, time
-            c = _fastsock.Connection("127.0.0.1", %d, 5)
+            c = _fastsock.Connection("127.0.0.1", %d, 5000)
             print(hostpoll.poll(c, hostpoll.POLLOUT) & hostpoll.POLLOUT != 0)
-            c.request("GET", "/", "x", None, None, True, 5, None)
+            c.request("GET", "/", "x", None, None, True, 5000, None)
             print(hostpoll.poll(c, hostpoll.POLLIN))
             t0 = time.ticks_ms()
             while not hostpoll.poll(c, hostpoll.POLLIN):

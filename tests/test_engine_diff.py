@@ -97,6 +97,8 @@ def verdicts(c):
     return c.fs["verdict"], c.ll["verdict"], c.h1["verdict"]
 
 
+# Engine codes (cmodules/fastsock/fs_error.h) the excuses below name.
+SYNTAX, BAD_LENGTH, BAD_CHUNK, UNSUPPORTED = -1001, -1005, -1006, -1008
 CTL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BARE_LF = re.compile(rb"(?<!\r)\n")
 FOLD = re.compile(rb"\n[ \t]")
@@ -116,29 +118,29 @@ DIFFERENCES = [
      "Control bytes (other than HT) and DEL in field values and the reason phrase are rejected "
      "(RFC 9110 5.5 field-vchar; llhttp rejects them in values too). h11 accepts anything but "
      "NUL and whitespace; llhttp accepts any byte in the reason phrase.",
-     lambda c: c.fs["verdict"] == "error" and c.fs["code"] == -1 and CTL.search(c.heads)),
+     lambda c: c.fs["verdict"] == "error" and c.fs["code"] == SYNTAX and CTL.search(c.heads)),
     ("obs-fold",
      "obs-fold (a line starting with SP/HT) is rejected (RFC 9112 5.2 lets a recipient reject "
      "it; llhttp does). h11 unfolds it.",
-     lambda c: c.fs["verdict"] == "error" and c.fs["code"] == -1 and FOLD.search(c.heads)
+     lambda c: c.fs["verdict"] == "error" and c.fs["code"] == SYNTAX and FOLD.search(c.heads)
      and c.ll["verdict"] == "error"),
     ("huge-sizes",
      "Content-Length above 2^64-1 and chunk sizes above 15 significant hex digits are errors "
      "(llhttp: overflow errors too). h11 has unbounded integers and waits for the body.",
-     lambda c: verdicts(c)[:2] == ("error", "error") and c.fs["code"] in (-6, -7)
+     lambda c: verdicts(c)[:2] == ("error", "error") and c.fs["code"] in (BAD_LENGTH, BAD_CHUNK)
      and re.search(rb"[0-9a-fA-F]{16}", c.data)),
     ("early-reject",
      "Bytes that cannot start \"HTTP/\" fail at once, and a chunk-size line fails at its first "
      "bad byte (llhttp likewise); h11 waits for a whole line first, so it sees a truncated "
      "message.",
      lambda c: verdicts(c) == ("error", "error", "incomplete")
-     and (not c.data.startswith(b"HTTP/"[:len(c.data)]) or c.fs["code"] in (-7, -1)
-          and is_chunked(c.head) or c.fs["code"] == -1 and not re.match(rb"HTTP/", c.data))),
+     and (not c.data.startswith(b"HTTP/"[:len(c.data)]) or c.fs["code"] in (BAD_CHUNK, SYNTAX)
+          and is_chunked(c.head) or c.fs["code"] == SYNTAX and not re.match(rb"HTTP/", c.data))),
     ("unknown-coding",
      "A transfer coding other than a single final \"chunked\" (gzip, chunked twice, ...) is "
      "FS_ERR_UNSUPPORTED: the client asks for identity and cannot decode it. llhttp reads such a "
      "body until close; h11 rejects it too.",
-     lambda c: c.fs["verdict"] == "error" and c.fs["code"] == -9),
+     lambda c: c.fs["verdict"] == "error" and c.fs["code"] == UNSUPPORTED),
     ("te-without-body",
      "Transfer codings are only checked when a body follows: a HEAD, 204 or 304 response with "
      "Transfer-Encoding: gzip is fine (llhttp agrees); h11 rejects it.",

@@ -22,13 +22,16 @@ def attempt():
         return type(e).__name__, e.args[-1] if e.args else "", getattr(e, "errno", None)
     return "no error", "", None
 attempt()   # warm-up: code paths and module state allocate once
+still_open = fastsock.stats()["open"]
 gc.collect()
 before = gc.mem_alloc()
 kind, msg, errno = attempt()
+still_open = fastsock.stats()["open"]   # read before measuring: the stats dict is not a leak
 gc.collect()
+grown = gc.mem_alloc() - before
 print(kind)
 print(msg)
-print(errno, fastsock.stats()["open"], gc.mem_alloc() - before)
+print(errno, still_open, grown)
 """
 
 BODY = bytes(range(256)) * 40
@@ -123,7 +126,7 @@ def test_trickle_hits_the_total_deadline(mp, tmp_path):
     t0 = time.monotonic()
     kind, msg, errno = run_case(mp, tmp_path, trickle(resp, 0.1), timeout=(2, 1, 1.5))
     assert kind == "TimeoutError" and errno == "110", (kind, msg)
-    assert msg == "total request deadline exceeded"
+    assert msg.startswith("total request deadline exceeded"), msg
     assert time.monotonic() - t0 < 20
 
 
@@ -196,11 +199,14 @@ def test_many_failures_leave_nothing_behind(mp64, tmp_path):
                     except fastsock.ProtocolError:
                         pass
             run(5)
+            still_open = grown = 0
             gc.collect()
             before = gc.mem_alloc()
             run(200)
+            still_open = fastsock.stats()["open"]
             gc.collect()
-            print(fastsock.stats()["open"], gc.mem_alloc() - before)
+            grown = gc.mem_alloc() - before
+            print(still_open, grown)
             """ % srv.url("/"),
             tmp_path,
         )

@@ -63,7 +63,7 @@ def slirp_url(port, path):
 
 # The download script: save() (zero-copy path) and, up to 1 MB, .content as well.
 DOWNLOAD = """
-r = fastsock.get({url!r}, timeout=10)
+r = fastsock.get({url!r}, timeout=10, stream=True)
 status = r.status_code
 fastsock.reset_stats()
 n = r.save({out!r})

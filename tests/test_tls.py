@@ -77,7 +77,7 @@ def test_valid_chain_in_every_build(mp, tls_nginx, pki, twww, tmp_path):
         r = fastsock.get(%r, ca=%r, stream=True)
         print(r.status_code, r.raw.tls())
         print(len(r.content) == 1024)
-        n = fastsock.get(%r, ca=%r).save(%r)
+        n = fastsock.get(%r, ca=%r, stream=True).save(%r)
         print(n)
         """ % (url(tls_nginx, GOOD), pki.path("ca.pem"), url(tls_nginx, GOOD, "/1m.bin"),
                pki.path("ca.pem"), str(tmp_path / "1m.bin")),
@@ -198,7 +198,7 @@ def test_10mb_body_byte_identical(mp, tls_nginx, pki, twww, tmp_path):
     out = mp.run(
         """
         import fastsock
-        r = fastsock.get(%r, ca=%r, timeout=30)
+        r = fastsock.get(%r, ca=%r, timeout=30, stream=True)
         print(r.status_code, r.save(%r))
         """ % (url(tls_nginx, GOOD, "/10m.bin"), pki.path("ca.pem"), str(tmp_path / "10m.bin")),
         tmp_path, timeout=120,
@@ -342,7 +342,7 @@ def test_lwip_https_download_reuse_and_errors(tls_tapnet, pki, twww, tmp_path):
     p, tags = L.run_mp(
         """
         ca = open(%r, "rb").read()
-        r = fastsock.get(%r, ca=ca, timeout=20)
+        r = fastsock.get(%r, ca=ca, timeout=20, stream=True)
         report("TLS", r.raw.tls()[0])
         report("SAVED", r.save(%r))
         fastsock.reset_stats()

@@ -1,15 +1,14 @@
 # fastsock: a fast, lean HTTP/1.1 client for MicroPython. Parsing and byte moving happen in
 # C (_fastsock); this file only shapes requests and responses. Names follow micropython-lib
 # `requests`, so `import fastsock as requests` works for common code.
-import errno
-
 import _fastsock
 from _fastsock import LimitError, ProtocolError, TimeoutError, TLSError  # noqa: F401 (re-exported)
 
 __version__ = _fastsock.VERSION
 _REDIRECTS = (301, 302, 303, 307, 308)
+# RFC 9110 9.2.2: only these may be sent again automatically.
 _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
-_STALE = (errno.ECONNRESET, getattr(errno, "EPIPE", 32))  # server dropped a kept-alive connection
+_NO_TIMEOUTS = (0, 0, None)
 
 
 class TooManyRedirects(ProtocolError):
@@ -192,19 +191,34 @@ def _join_url(base, location):
     return "%s://%s%s%s" % (scheme, hostport, path[: path.rfind("/") + 1], location)
 
 
+def _ms(t):
+    # Seconds (or None) as the milliseconds _fastsock takes (0: no timeout).
+    if t is None:
+        return 0
+    if not 0 < t < 1e6:  # NaN fails this too
+        raise ValueError("timeout must be a finite number of seconds > 0, or None")
+    return int(t * 1000) or 1
+
+
 def _timeouts(timeout):
-    # A number applies to connect and to each read; or (connect, read[, total]).
-    if isinstance(timeout, tuple):
-        if len(timeout) == 2:
-            return timeout[0], timeout[1], None
-        return timeout
-    return timeout, timeout, None
+    # (connect_ms, read_ms, deadline) from a number (connect and each read) or (connect,
+    # read[, total]), checked before any network activity; the total deadline is fixed here,
+    # once per call, so DNS, every redirect hop and a retry all count against it.
+    if timeout is None:
+        return _NO_TIMEOUTS
+    if not isinstance(timeout, tuple):
+        ms = _ms(timeout)
+        return ms, ms, None
+    if not 2 <= len(timeout) <= 3:
+        raise ValueError("timeout tuple must be (connect, read[, total])")
+    total = _ms(timeout[2]) if len(timeout) == 3 else 0
+    return _ms(timeout[0]), _ms(timeout[1]), _fastsock.deadline(total) if total else None
 
 
 # Response and Headers are C types: a response is one fixed-size object (no instance dict).
 # Response: status_code, reason, ok, url, headers, content, text, json(), raise_for_status(),
 # close(), readinto(buf), iter_content(chunk_size=1024, view=False), save(path, progress=None,
-# piece=4096), raw (the connection, a stream), history, encoding; `with` closes it.
+# piece=4096), raw (the response itself as a stream), tls(), history, encoding; `with` closes it.
 Response = _fastsock.Response
 Headers = _fastsock.Headers
 
@@ -252,8 +266,9 @@ def _send_chunked(conn, body):
 
 
 class Session:
-    """Keeps connections alive per host:port (at most pool_size idle ones in all) and
-    default headers, auth and timeout for every request. Use as a context manager.
+    """Keeps connections alive per host:port (at most pool_size idle ones in all, checked
+    before reuse) and default headers, auth and timeout for every request. Use as a context
+    manager.
     https: verify=True checks the server's chain and host name (verify=False must be explicit);
     ca= PEM/DER bytes or a file path replaces the default CA store."""
 
@@ -266,7 +281,7 @@ class Session:
         self.max_redirects = max_redirects
         self.verify = verify
         self.ca = ca
-        self._idle = {}  # "host:port" -> one idle connection
+        self._pool = _fastsock.Pool(pool_size)  # owns the idle connections (fs_pool.c)
         self._urls = {}
 
     def __enter__(self):
@@ -276,31 +291,16 @@ class Session:
         self.close()
 
     def close(self):
-        for conn in self._idle.values():
-            conn.close()
-        self._idle = {}
-
-    def _put(self, key, conn):
-        idle = self._idle
-        old = idle.get(key)
-        if old is not None:
-            old.close()
-        idle[key] = conn
-        if len(idle) > self.pool_size:
-            # Over the bound: close one other host's idle connection.
-            for k in idle:
-                if k != key:
-                    idle.pop(k).close()
-                    break
+        self._pool.close()
 
     def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
-                allow_redirects=True, stream=None, auth=None, verify=None, ca=None):
-        """Send a request; returns a Response. stream=False reads the body before returning;
-        otherwise it is read on first use (content, iter_content, save, ...). verify/ca:
-        as for the Session, for this request."""
+                allow_redirects=True, stream=False, auth=None, verify=None, ca=None):
+        """Send a request; returns a Response. By default the body is read before returning
+        and the connection handed back; stream=True leaves it to be read on demand (content,
+        iter_content, readinto, save), holding the connection until then or close()/`with`.
+        verify/ca: as for the Session, for this request."""
         method = method.upper()
-        if timeout is None:
-            timeout = self.timeout
+        tmo = _timeouts(self.timeout if timeout is None else timeout)
         if auth is None:
             auth = self.auth
         hdrs = None
@@ -319,17 +319,14 @@ class Session:
         tls = None
         if verify is not None or ca is not None:
             tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
-        return self._request(method, url, hdrs, body, timeout, allow_redirects, stream, tls)
-
-    def _request(self, method, url, hdrs, body, timeout, allow_redirects, stream, tls=None):
-        r = self._send(method, url, hdrs, body, timeout, tls)
+        r = self._send(method, url, hdrs, body, tmo, tls)
         if allow_redirects and r.status_code in _REDIRECTS:
-            r = self._follow(r, method, url, hdrs, body, timeout, tls)
-        if stream is False:
+            r = self._follow(r, method, url, hdrs, body, tmo, tls)
+        if not stream:
             r.content
         return r
 
-    def _follow(self, r, method, url, hdrs, body, timeout, tls=None):
+    def _follow(self, r, method, url, hdrs, body, tmo, tls=None):
         history = []
         while "location" in r.headers:
             if len(history) >= self.max_redirects:
@@ -351,15 +348,15 @@ class Session:
                 # Another host, port or scheme (https -> http would send it in clear).
                 hdrs.pop("authorization", None)
             url = location
-            r = self._send(method, url, hdrs, body, timeout, tls)
+            r = self._send(method, url, hdrs, body, tmo, tls)
             if r.status_code not in _REDIRECTS:
                 break
         r.history = history
         return r
 
     def _target(self, url):
-        # URL -> (pool key, host, port, request target, Host header, url, session, https),
-        # cached per session.
+        # URL -> (pool key, host, port, request target, Host header, url, https), cached per
+        # session.
         t = self._urls.get(url)
         if t is None:
             scheme, host, port, target = _parse_url(url)
@@ -367,72 +364,59 @@ class Session:
             hostport = host if ":" not in host else "[%s]" % host
             if port != (443 if https else 80):
                 hostport += ":%d" % port
-            key = ("https://%s:%d" if https else "%s:%d") % (host, port)
-            t = (key, host, port, target, hostport, url, self, https)
+            key = "%s:%d" % (host, port)
+            t = (key, host, port, target, hostport, url, https)
             if len(self._urls) >= 16:
                 self._urls.clear()
             self._urls[url] = t
         return t
 
-    def _send(self, method, url, hdrs, body, timeout, tls=None):
+    def _send(self, method, url, hdrs, body, tmo, tls=None):
         t = self._urls.get(url)
         if t is None:
             t = self._target(url)
         cfg = None
-        if t[7]:
-            if tls is None:
-                cfg = _tls_config(self.verify, self.ca)
-            else:
-                cfg = _tls_config(tls[0], tls[1])
-                if tls != (self.verify, self.ca):
-                    # Other TLS settings than the session's: a pool slot of their own.
-                    t = ("%s#%x" % (t[0], id(cfg)),) + t[1:]
-        if timeout is None:
-            connect_t = read_t = total_t = None
-        else:
-            connect_t, read_t, total_t = _timeouts(timeout)
+        if t[6]:
+            # The pool matches connections on this config object too: a connection verified
+            # one way never serves a request that asked for another.
+            cfg = _tls_config(self.verify, self.ca) if tls is None else _tls_config(*tls)
+        connect_t, read_t, deadline = tmo
         blen = None
         if body is not None:
             blen = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else -1
         elif method in ("POST", "PUT", "PATCH"):
             blen = 0
         extra = hdrs.values() if hdrs else None
-        conn = self._idle.pop(t[0], None)
         for attempt in (0, 1):
-            reused = conn is not None
-            if conn is None:
-                conn = _fastsock.Connection(t[1], t[2], connect_t, cfg)
+            conn = self._pool.connect(t[0], t[1], t[2], cfg, connect_t, deadline)
             try:
-                conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, total_t)
+                conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, deadline)
                 if blen == -1:
                     _send_chunked(conn, body)
                 elif body is not None:
                     conn.send(body)
-                r = conn.getresponse(method == "HEAD", t)
-                break
-            except OSError as e:
+                # The response owns the connection from here (and hands it back itself).
+                return conn.getresponse(method == "HEAD", url)
+            except OSError:
                 conn.close()
-                # A kept-alive connection the server dropped meanwhile: retry once, if safe.
-                if (attempt == 0 and reused and blen != -1 and e.errno in _STALE
-                        and (method in _IDEMPOTENT or body is None)):
-                    conn = None
+                # Sent again only if the server cannot have seen it: a reused connection that
+                # ended before any byte of the response, an idempotent method, a repeatable body.
+                if attempt == 0 and conn.stale() and method in _IDEMPOTENT and blen != -1:
                     continue
                 raise
             except BaseException:
                 conn.close()
                 raise
-        if method == "HEAD" or not conn.body_pending():
-            # Nothing to read: hand the connection back now.
-            r._finish_empty()
-        return r
 
     def get(self, url, **kw):
         if kw or self.headers or self.auth is not None:
             return self.request("GET", url, **kw)
         # The common case without options skips the keyword machinery.
-        r = self._send("GET", url, None, None, self.timeout)
+        tmo = _timeouts(self.timeout)
+        r = self._send("GET", url, None, None, tmo)
         if r.status_code in _REDIRECTS:
-            r = self._follow(r, "GET", url, None, None, self.timeout)
+            r = self._follow(r, "GET", url, None, None, tmo)
+        r.content
         return r
 
     def head(self, url, **kw):
@@ -452,8 +436,8 @@ class Session:
         return self.request("DELETE", url, **kw)
 
 
-# Module-level functions: one connection per request, closed after it (pool_size 0); one
-# shared instance, so its URL cache saves the parsing on repeated URLs.
+# Module-level functions: one connection per request, closed once the body is read (pool_size
+# 0); one shared instance, so its URL cache saves the parsing on repeated URLs.
 _oneshot = Session(pool_size=0)
 
 
@@ -463,7 +447,8 @@ def request(method, url, **kw):
 
 
 def get(url, **kw):
-    """GET url; returns a Response. timeout: seconds, (connect, read) or (connect, read, total)."""
+    """GET url; returns a Response with its body read (stream=True: read on demand).
+    timeout: seconds, (connect, read) or (connect, read, total)."""
     return _oneshot.get(url, **kw)
 
 

@@ -170,3 +170,107 @@ mp_obj_t fs_headers_dict_of(mp_obj_t packed) {
     each_field(packed, dict_cb, &d);
     return d.dict;
 }
+
+// ---- _fastsock.Headers: the read-only, case-insensitive mapping a Response's .headers is.
+
+typedef struct {
+    mp_obj_base_t base;
+    mp_obj_t packed;
+    mp_obj_t dict; // all fields, made on first iteration
+} fs_headers_obj_t;
+
+mp_obj_t fs_headers_new(mp_obj_t packed) {
+    fs_headers_obj_t *h = mp_obj_malloc(fs_headers_obj_t, &fs_headers_type);
+    h->packed = packed;
+    h->dict = MP_OBJ_NULL;
+    return MP_OBJ_FROM_PTR(h);
+}
+
+// Headers: case-insensitive lookups straight in the packed block; iteration through a dict
+// of all fields made once.
+static mp_obj_t headers_all(fs_headers_obj_t *h) {
+    if (h->dict == MP_OBJ_NULL) {
+        h->dict = fs_headers_dict_of(h->packed);
+    }
+    return h->dict;
+}
+
+static mp_obj_t headers_subscr(mp_obj_t self_in, mp_obj_t index, mp_obj_t value) {
+    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
+    if (value != MP_OBJ_SENTINEL) {
+        mp_raise_TypeError(MP_ERROR_TEXT("response headers are read-only"));
+    }
+    mp_obj_t v = fs_headers_lookup(h->packed, index, MP_OBJ_NULL);
+    if (v == MP_OBJ_NULL) {
+        mp_raise_type_arg(&mp_type_KeyError, index);
+    }
+    return v;
+}
+
+static mp_obj_t headers_binary_op(mp_binary_op_t op, mp_obj_t lhs, mp_obj_t rhs) {
+    fs_headers_obj_t *h = MP_OBJ_TO_PTR(lhs);
+    if (op == MP_BINARY_OP_CONTAINS) {
+        return mp_obj_new_bool(fs_headers_lookup(h->packed, rhs, MP_OBJ_NULL) != MP_OBJ_NULL);
+    }
+    return MP_OBJ_NULL;
+}
+
+static mp_obj_t headers_unary_op(mp_unary_op_t op, mp_obj_t self_in) {
+    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
+    if (op == MP_UNARY_OP_LEN) {
+        return mp_obj_len(headers_all(h));
+    }
+    if (op == MP_UNARY_OP_BOOL) {
+        return mp_obj_new_bool(mp_obj_get_int(mp_obj_len(headers_all(h))) > 0);
+    }
+    return MP_OBJ_NULL;
+}
+
+static mp_obj_t headers_getiter(mp_obj_t self_in, mp_obj_iter_buf_t *iter_buf) {
+    return mp_getiter(headers_all(MP_OBJ_TO_PTR(self_in)), iter_buf);
+}
+
+static mp_obj_t headers_get(size_t n_args, const mp_obj_t *args) {
+    fs_headers_obj_t *h = MP_OBJ_TO_PTR(args[0]);
+    return fs_headers_lookup(h->packed, args[1], n_args > 2 ? args[2] : mp_const_none);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
+
+// keys(), values(), items(): the dict's own views.
+static mp_obj_t headers_dict_method(mp_obj_t self_in, qstr name) {
+    mp_obj_t dest[2];
+    mp_load_method(headers_all(MP_OBJ_TO_PTR(self_in)), name, dest);
+    return mp_call_method_n_kw(0, 0, dest);
+}
+
+static mp_obj_t headers_keys(mp_obj_t self_in) {
+    return headers_dict_method(self_in, MP_QSTR_keys);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(headers_keys_obj, headers_keys);
+
+static mp_obj_t headers_values(mp_obj_t self_in) {
+    return headers_dict_method(self_in, MP_QSTR_values);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(headers_values_obj, headers_values);
+
+static mp_obj_t headers_items(mp_obj_t self_in) {
+    return headers_dict_method(self_in, MP_QSTR_items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(headers_items_obj, headers_items);
+
+static void headers_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    mp_obj_print_helper(print, headers_all(MP_OBJ_TO_PTR(self_in)), kind);
+}
+
+static const mp_rom_map_elem_t headers_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&headers_get_obj) },
+    { MP_ROM_QSTR(MP_QSTR_keys), MP_ROM_PTR(&headers_keys_obj) },
+    { MP_ROM_QSTR(MP_QSTR_values), MP_ROM_PTR(&headers_values_obj) },
+    { MP_ROM_QSTR(MP_QSTR_items), MP_ROM_PTR(&headers_items_obj) },
+};
+static MP_DEFINE_CONST_DICT(headers_locals_dict, headers_locals_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_headers_type, MP_QSTR_Headers, MP_TYPE_FLAG_ITER_IS_GETITER, print,
+                         headers_print, unary_op, headers_unary_op, binary_op, headers_binary_op,
+                         subscr, headers_subscr, iter, headers_getiter, locals_dict,
+                         &headers_locals_dict);

@@ -25,4 +25,9 @@ mp_obj_t fs_headers_reason_of(mp_obj_t packed);
 // All fields as a dict of lower-cased name -> value.
 mp_obj_t fs_headers_dict_of(mp_obj_t packed);
 
+// _fastsock.Headers over a packed block: lookups straight in it, iteration through a dict
+// made once.
+extern const mp_obj_type_t fs_headers_type;
+mp_obj_t fs_headers_new(mp_obj_t packed);
+
 #endif // FS_HEADERS_H

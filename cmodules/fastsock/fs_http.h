@@ -9,19 +9,8 @@
 
 #include "fs_config.h"
 
-// Return codes. Parsers return bytes consumed (>= 0) on success, or one of these.
-#define FS_INCOMPLETE (-2)             // need more input; call again with the longer chain
-#define FS_ERR_SYNTAX (-1)             // malformed status line, header or chunk framing
-#define FS_ERR_HEAD_TOO_LARGE (-3)     // head exceeds FS_MAX_HEAD_BYTES
-#define FS_ERR_TOO_MANY_HEADERS (-4)   // more than the caller's header capacity
-#define FS_ERR_LINE_TOO_LONG (-5)      // a line exceeds FS_MAX_LINE_BYTES / FS_MAX_CHUNK_LINE
-#define FS_ERR_BAD_LENGTH (-6)         // Content-Length not digits, overflowing, or conflicting
-#define FS_ERR_BAD_CHUNK (-7)          // chunk size not hex, overflowing, or missing CRLF
-#define FS_ERR_CHUNK_OVERHEAD (-8)     // framing bytes out of proportion to body bytes
-#define FS_ERR_UNSUPPORTED (-9)        // a transfer coding other than chunked
-#define FS_ERR_SCRATCH (-10)           // straddling fields need more scratch than given
-#define FS_ERR_TOO_MANY_INTERIM (-11)  // more than FS_MAX_INTERIM_HEADS 1xx heads
-#define FS_ERR_TRAILER_TOO_LARGE (-12) // chunked trailers exceed FS_MAX_TRAILER_BYTES
+// Parsers return bytes consumed (>= 0), FS_INCOMPLETE or an FS_ERR_* engine code (fs_error.h).
+#include "fs_error.h"
 
 // One contiguous run of received bytes; a head may span several.
 typedef struct {

@@ -1,131 +1,205 @@
-// _fastsock.Response: status, lazily decoded headers and the body, read from the connection
-// on demand (content, text, json(), readinto(), iter_content(), save(), raw). When the body
-// is complete the connection goes back to its session's idle pool, or is closed.
+// _fastsock.Response: status, lazily decoded headers, and the body read from the connection
+// the response owns (content, text, json(), readinto(), iter_content(), save(), the stream
+// protocol). The first failure is kept: every later read raises it again, never a short end.
+// While save() runs Python code (a write method, progress) the response refuses other calls.
 #include <string.h>
 
 #include "py/builtin.h"
+#include "py/mperrno.h"
+#include "py/objint.h"
 #include "py/objstr.h"
+#include "py/objtype.h"
 #include "py/runtime.h"
 #include "py/stream.h"
 
-#include "fs_conn.h"
+#include "fs_body.h"
+#include "fs_exc.h"
 #include "fs_headers.h"
 #include "fs_response.h"
 
-// Bytes of an unread body worth reading on close() to keep the connection for the next request.
+// Body bytes close() reads from what already arrived to keep the connection for the next request.
 #define DRAIN_LIMIT (16384)
 
-// Fields of the session's cached URL tuple (see fastsock.py Session._target).
-enum { T_KEY = 0, T_URL = 5, T_SESSION = 6, T_LEN = 7 };
-
 typedef struct {
     mp_obj_base_t base;
-    mp_obj_t conn;     // the Connection until the body is done, then None
-    mp_obj_t packed;   // reason and headers
-    mp_obj_t target;   // session URL tuple or None
-    mp_obj_t content;  // the body once read, else MP_OBJ_NULL
-    mp_obj_t headers;  // Headers view once asked for, else MP_OBJ_NULL
-    mp_obj_t history;  // redirects followed (list), else MP_OBJ_NULL
-    mp_obj_t encoding; // for .text
+    fs_conn_obj_t *conn; // owned until the body is complete or failed, then NULL
+    mp_obj_t packed;     // reason and headers
+    mp_obj_t url;        // for .url, or None
+    mp_obj_t content;    // the body once read, else MP_OBJ_NULL
+    mp_obj_t headers;    // Headers view once asked for, else MP_OBJ_NULL
+    mp_obj_t history;    // redirects followed (list), else MP_OBJ_NULL
+    mp_obj_t encoding;   // for .text
+    mp_obj_t error;      // the exception the body failed with, else MP_OBJ_NULL
+    mp_obj_t tls;        // the connection's tls() info (https), else None
     mp_int_t status;
+    bool busy; // save() is running Python code
 } fs_response_obj_t;
 
-typedef struct {
-    mp_obj_base_t base;
-    mp_obj_t packed;
-    mp_obj_t dict; // all fields, made on first iteration
-} fs_headers_obj_t;
+// Hand the connection back once its body is complete.
+static void settle(fs_response_obj_t *r) {
+    if (r->conn != NULL && r->conn->state != FS_CONN_BODY) {
+        fs_conn_obj_t *c = r->conn;
+        r->conn = NULL;
+        fs_conn_release(c);
+    }
+}
 
-mp_obj_t fs_response_new(mp_obj_t conn, int status, mp_obj_t packed, mp_obj_t target) {
+mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     fs_response_obj_t *r = mp_obj_malloc(fs_response_obj_t, &fs_response_type);
     fs_stats.heap_allocs++;
-    r->conn = conn;
+    r->conn = c;
+    c->owner = FS_OWNER_RESPONSE;
     r->packed = packed;
-    r->target = target;
+    r->url = url;
     r->content = MP_OBJ_NULL;
     r->headers = MP_OBJ_NULL;
     r->history = MP_OBJ_NULL;
     r->encoding = MP_OBJ_NEW_QSTR(MP_QSTR_utf_hyphen_8);
-    r->status = status;
+    r->error = MP_OBJ_NULL;
+    r->tls = mp_const_none;
+    r->status = c->head.status;
+    r->busy = false;
+#if FS_TLS
+    if (c->tls != NULL) {
+        r->tls = fs_conn_tls_info(c);
+    }
+#endif
+    if (c->state == FS_CONN_DONE) {
+        r->content = mp_const_empty_bytes;
+    }
+    settle(r);
     return MP_OBJ_FROM_PTR(r);
 }
 
-static mp_obj_t target_item(fs_response_obj_t *r, size_t i) {
-    size_t n;
-    mp_obj_t *items;
-    mp_obj_tuple_get(r->target, &n, &items);
-    if (n < T_LEN) {
-        mp_raise_ValueError(MP_ERROR_TEXT("bad session target"));
+// The body failed with code: keep the exception, close the connection, return the exception.
+static mp_obj_t fail(fs_response_obj_t *r, int code) {
+    fs_conn_obj_t *c = r->conn;
+    mp_obj_t exc;
+    if (code == -MP_EINTR) {
+        exc = fs_exc_make(-MP_EINTR, "read interrupted", NULL);
+    } else {
+        exc = fs_body_error(c, code);
     }
-    return items[i];
+    r->error = exc;
+    r->conn = NULL;
+    fs_conn_close(c);
+    return exc;
 }
 
-// Body done with: hand the connection to the session's idle pool (one per host:port,
-// at most pool_size hosts) or close it.
-static void response_release(fs_response_obj_t *r) {
-    mp_obj_t conn = r->conn;
-    if (conn == mp_const_none) {
-        return;
+static MP_NORETURN void raise_failure(fs_response_obj_t *r, int code) {
+    mp_obj_t exc = fail(r, code);
+    if (code == -MP_EINTR) {
+        // Ctrl-C: raise the pending KeyboardInterrupt; later reads report the interruption.
+        fs_exc_raise(code, "read", NULL);
     }
-    r->conn = mp_const_none;
-    if (r->target != mp_const_none && mp_obj_is_true(fs_conn_reusable(conn))) {
-        mp_obj_t session = target_item(r, T_SESSION);
-        mp_obj_t key = target_item(r, T_KEY);
-        mp_int_t pool_size = mp_obj_get_int(mp_load_attr(session, MP_QSTR_pool_size));
-        if (pool_size > 0) {
-            mp_obj_t idle = mp_load_attr(session, MP_QSTR__idle);
-            mp_map_t *map = mp_obj_dict_get_map(idle);
-            if ((mp_int_t)map->used < pool_size && mp_map_lookup(map, key, MP_MAP_LOOKUP) == NULL) {
-                mp_obj_dict_store(idle, key, conn);
-            } else {
-                // Replacing or evicting: the session's own policy.
-                mp_obj_t dest[4];
-                mp_load_method(session, MP_QSTR__put, dest);
-                dest[2] = key;
-                dest[3] = conn;
-                mp_call_method_n_kw(2, 0, dest);
+    nlr_raise(exc);
+}
+
+// Every body access starts here: re-entry from save()'s Python code is refused, a failure
+// is raised again.
+static void check(fs_response_obj_t *r) {
+    if (r->busy) {
+        nlr_raise(fs_exc_make(FS_ERR_BUSY, NULL, NULL));
+    }
+    if (r->error != MP_OBJ_NULL) {
+        nlr_raise(r->error);
+    }
+}
+
+// Up to len body bytes into buf (0 at the end); a failure raises.
+static size_t read_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+    if (r->conn == NULL || len == 0) {
+        return 0;
+    }
+    int n = fs_body_read(r->conn, buf, len);
+    if (n < 0) {
+        raise_failure(r, n);
+    }
+    settle(r);
+    return (size_t)n;
+}
+
+// The rest of the body as one bytes object, allocated once when the length is known.
+static mp_obj_t read_all(fs_response_obj_t *r) {
+    fs_conn_obj_t *c = r->conn;
+    vstr_t v;
+    if (c->body_kind == FS_BODY_LENGTH) {
+        if (c->body_left > (uint64_t)(SIZE_MAX / 2)) {
+            mp_raise_msg(&mp_type_MemoryError,
+                         MP_ERROR_TEXT("body larger than memory; use save() or readinto()"));
+        }
+        size_t total = (size_t)c->body_left;
+        vstr_init_len(&v, total);
+        fs_stats.heap_allocs++;
+        size_t got = 0;
+        while (got < total) {
+            size_t n = read_into(r, (uint8_t *)v.buf + got, total - got);
+            if (n == 0) {
+                break;
             }
-            return;
+            got += n;
+        }
+        v.len = got;
+    } else {
+        // Unknown length: grow geometrically (amortised copies, few allocations).
+        vstr_init(&v, 1024);
+        fs_stats.heap_allocs++;
+        for (;;) {
+            if (v.alloc - v.len < 512) {
+                vstr_hint_size(&v, v.alloc);
+                fs_stats.heap_allocs++;
+            }
+            size_t n = read_into(r, (uint8_t *)v.buf + v.len, v.alloc - v.len - 1);
+            if (n == 0) {
+                break;
+            }
+            v.len += n;
         }
     }
-    mp_stream_close(conn);
+    // Data first, then the small object: MicroPython's allocator moves its search start only
+    // after single-block allocations, so this order keeps later searches short.
+    return fs_new_bytes(&v);
 }
 
 static mp_obj_t response_content(fs_response_obj_t *r) {
     if (r->content == MP_OBJ_NULL) {
-        if (r->conn == mp_const_none) {
+        check(r);
+        if (r->conn == NULL || r->conn->body_read > 0 || r->conn->view_pending) {
             mp_raise_msg(&mp_type_RuntimeError,
                          MP_ERROR_TEXT("the body was already consumed as a stream"));
         }
-        r->content = fs_conn_readall(r->conn);
-        response_release(r);
+        r->content = read_all(r);
     }
     return r->content;
 }
 
-// Mark a body-less response (HEAD, 204, 304, Content-Length: 0) as read and free its connection.
-static mp_obj_t response_finish_empty(mp_obj_t self_in) {
-    fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
-    r->content = mp_const_empty_bytes;
-    response_release(r);
-    return mp_const_none;
+// Give the connection up: what already arrived of the body is read (up to DRAIN_LIMIT, no
+// waiting) so a complete response keeps its connection; otherwise it is closed.
+static void release(fs_response_obj_t *r) {
+    fs_conn_obj_t *c = r->conn;
+    if (c == NULL) {
+        return;
+    }
+    size_t drained = 0;
+    while (c->state == FS_CONN_BODY && drained < DRAIN_LIMIT) {
+        const uint8_t *p;
+        int n = fs_body_peek(c, &p, false);
+        if (n <= 0) {
+            break;
+        }
+        fs_body_consume(c, (size_t)n);
+        drained += (size_t)n;
+    }
+    r->conn = NULL;
+    fs_conn_release(c);
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(response_finish_empty_obj, response_finish_empty);
 
 static mp_obj_t response_close(mp_obj_t self_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
-    if (r->conn == mp_const_none) {
-        return mp_const_none;
+    if (r->busy) {
+        nlr_raise(fs_exc_make(FS_ERR_BUSY, NULL, NULL));
     }
-    if (r->content == MP_OBJ_NULL && r->target != mp_const_none) {
-        // A small unread rest is read so the connection can be kept.
-        nlr_buf_t nlr;
-        if (nlr_push(&nlr) == 0) {
-            fs_conn_drain(r->conn, MP_OBJ_NEW_SMALL_INT(DRAIN_LIMIT));
-            nlr_pop();
-        }
-    }
-    response_release(r);
+    release(r);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_close_obj, response_close);
@@ -158,67 +232,169 @@ static MP_DEFINE_CONST_FUN_OBJ_1(response_raise_for_status_obj, response_raise_f
 // readinto(buf): body bytes into buf (one copy, no allocation); 0 at the end.
 static mp_obj_t response_readinto(mp_obj_t self_in, mp_obj_t buf_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
-    if (r->conn == mp_const_none) {
-        return MP_OBJ_NEW_SMALL_INT(0);
-    }
     mp_buffer_info_t buf;
     mp_get_buffer_raise(buf_in, &buf, MP_BUFFER_WRITE);
-    int err;
-    mp_uint_t n = mp_get_stream(r->conn)->read(r->conn, buf.buf, buf.len, &err);
-    if (n == MP_STREAM_ERROR) {
-        mp_raise_OSError(err);
-    }
-    if (n == 0 && buf.len > 0) {
-        response_release(r);
-    }
-    return MP_OBJ_NEW_SMALL_INT(n);
+    check(r);
+    return MP_OBJ_NEW_SMALL_INT(read_into(r, buf.buf, buf.len));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(response_readinto_obj, response_readinto);
 
-// save(path_or_stream, progress=None, piece=4096): body to a file straight from the receive
-// buffers; progress(done, total) after each piece. Returns the byte count.
-static mp_obj_t response_save(size_t n_args, const mp_obj_t *args) {
-    fs_response_obj_t *r = MP_OBJ_TO_PTR(args[0]);
-    mp_obj_t progress = n_args > 2 ? args[2] : mp_const_none;
-    mp_obj_t piece = n_args > 3 ? args[3] : MP_OBJ_NEW_SMALL_INT(4096);
-    if (r->content == MP_OBJ_NULL && r->conn == mp_const_none) {
+// Write n bytes to f: a native stream straight from p (no Python runs); a Python object's
+// write() gets its own bytes copy, made before the receive buffer is released. Returns 0 or
+// an error code (-errno, FS_ERR_WRITE_ZERO).
+static int write_out(mp_obj_t f, const mp_stream_p_t *native, const uint8_t *p, size_t n) {
+    if (native != NULL) {
+        while (n > 0) {
+            int err;
+            mp_uint_t w = native->write(f, p, n, &err);
+            if (w == MP_STREAM_ERROR) {
+                return -err;
+            }
+            if (w == 0) {
+                return FS_ERR_WRITE_ZERO;
+            }
+            p += w;
+            n -= w;
+        }
+        return 0;
+    }
+    // A Python writer takes all of it (returns None or n, as files do) or fails the save.
+    mp_obj_t dest[3];
+    mp_load_method(f, MP_QSTR_write, dest);
+    dest[2] = mp_obj_new_bytes(p, n);
+    mp_obj_t w = mp_call_method_n_kw(1, 0, dest);
+    if (w != mp_const_none && mp_obj_get_int(w) != (mp_int_t)n) {
+        return FS_ERR_WRITE_ZERO;
+    }
+    return 0;
+}
+
+// The body to stream f: straight from the receive buffers for native streams, piece by
+// piece through a Python object's write(). progress(done, total) after each piece.
+static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, size_t piece) {
+    const mp_obj_type_t *type = mp_obj_get_type(f);
+    const mp_stream_p_t *native = NULL;
+    if (mp_obj_is_native_type(type) && MP_OBJ_TYPE_HAS_SLOT(type, protocol)) {
+        native = mp_get_stream(f);
+        if (native->write == NULL) {
+            native = NULL;
+        }
+    }
+    if (native == NULL) {
+        // Not a native stream: an object with a write() method (raises AttributeError if not).
+        mp_obj_t dest[2];
+        mp_load_method(f, MP_QSTR_write, dest);
+    }
+    uint64_t written = 0;
+    uint64_t next_report = piece;
+    mp_obj_t total = mp_const_none;
+    if (r->content != MP_OBJ_NULL) {
+        mp_buffer_info_t b;
+        mp_get_buffer_raise(r->content, &b, MP_BUFFER_READ);
+        int e = write_out(f, native, b.buf, b.len);
+        if (e < 0) {
+            nlr_raise(fs_exc_make(e, "write", NULL));
+        }
+        written = b.len;
+        total = mp_obj_new_int_from_uint(b.len);
+    } else {
+        fs_conn_obj_t *c = r->conn;
+        if (c->body_kind == FS_BODY_LENGTH) {
+            total = mp_obj_new_int_from_ull(c->body_read + c->body_left);
+        }
+        while (r->conn != NULL) {
+            const uint8_t *p;
+            int n = fs_body_peek(r->conn, &p, true);
+            if (n < 0) {
+                raise_failure(r, n);
+            }
+            if (n == 0) {
+                settle(r);
+                break;
+            }
+            size_t k = (size_t)n < piece ? (size_t)n : piece;
+            int e;
+            if (native != NULL) {
+                e = write_out(f, native, p, k);
+                fs_body_consume(r->conn, k);
+            } else {
+                // Python runs in write(): it gets a copy, and the run is released first.
+                mp_obj_t copy = mp_obj_new_bytes(p, k);
+                fs_body_consume(r->conn, k);
+                e = write_out(f, NULL, (const uint8_t *)mp_obj_str_get_str(copy), k);
+            }
+            if (e < 0) {
+                nlr_raise(fs_exc_make(e, "write", NULL));
+            }
+            written += k;
+            if (progress != mp_const_none && written >= next_report) {
+                next_report = written + piece;
+                mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
+            }
+        }
+    }
+    if (progress != mp_const_none) {
+        mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
+    }
+    return written;
+}
+
+// save(path_or_stream, progress=None, piece=4096): the body to a file (path) or any stream or
+// object with write(); progress(done, total) after each piece. Returns the byte count. Any
+// failure closes the connection at once and is kept for later reads.
+static mp_obj_t response_save(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_target, ARG_progress, ARG_piece };
+    static const mp_arg_t allowed[] = {
+        { MP_QSTR_target, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
+        { MP_QSTR_progress, MP_ARG_OBJ, { .u_obj = mp_const_none } },
+        { MP_QSTR_piece, MP_ARG_INT, { .u_int = 4096 } },
+    };
+    mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
+    fs_response_obj_t *r = MP_OBJ_TO_PTR(pos_args[0]);
+    if (a[ARG_piece].u_int <= 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("piece must be > 0"));
+    }
+    check(r);
+    if (r->content == MP_OBJ_NULL && (r->conn == NULL || r->conn->body_read > 0)) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("the body was already consumed"));
     }
-    bool opened = mp_obj_is_str(args[1]);
-    mp_obj_t f = args[1];
+    mp_obj_t f = a[ARG_target].u_obj;
+    bool opened = mp_obj_is_str(f);
     if (opened) {
-        mp_obj_t oargs[2] = { args[1], MP_OBJ_NEW_QSTR(MP_QSTR_wb) };
+        mp_obj_t oargs[2] = { f, MP_OBJ_NEW_QSTR(MP_QSTR_wb) };
         f = mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), 2, 0, oargs);
     }
-    mp_obj_t written;
+    uint64_t written = 0;
     nlr_buf_t nlr;
+    r->busy = true;
     if (nlr_push(&nlr) == 0) {
-        if (r->content != MP_OBJ_NULL) {
-            mp_buffer_info_t b;
-            mp_get_buffer_raise(r->content, &b, MP_BUFFER_READ);
-            mp_stream_write(f, b.buf, b.len, MP_STREAM_RW_WRITE);
-            written = mp_obj_new_int_from_uint(b.len);
-            if (progress != mp_const_none) {
-                mp_call_function_2(progress, written, written);
-            }
-        } else {
-            mp_obj_t sargs[4] = { r->conn, f, progress, piece };
-            written = fs_conn_save(4, sargs);
-            response_release(r);
-        }
+        written = save_body(r, f, a[ARG_progress].u_obj, (size_t)a[ARG_piece].u_int);
         nlr_pop();
     } else {
+        // The body is partly consumed and the exchange cannot go on: close the connection now
+        // and keep the failure, so no later read returns a short body.
+        r->busy = false;
+        if (r->conn != NULL) {
+            fs_conn_obj_t *c = r->conn;
+            r->conn = NULL;
+            fs_conn_close(c);
+        }
+        if (r->error == MP_OBJ_NULL && r->content == MP_OBJ_NULL) {
+            r->error = MP_OBJ_FROM_PTR(nlr.ret_val);
+        }
         if (opened) {
             mp_stream_close(f);
         }
         nlr_jump(nlr.ret_val);
     }
+    r->busy = false;
     if (opened) {
         mp_stream_close(f);
     }
-    return written;
+    return mp_obj_new_int_from_ull(written);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(response_save_obj, 2, 4, response_save);
+static MP_DEFINE_CONST_FUN_OBJ_KW(response_save_obj, 2, response_save);
 
 // iter_content(chunk_size=1024, view=False): an iterator over the body in pieces of at most
 // chunk_size bytes; view=True yields one memoryview re-pointed at the receive buffer each time
@@ -227,7 +403,7 @@ typedef struct {
     mp_obj_base_t base;
     mp_fun_1_t iternext;
     fs_response_obj_t *r;
-    mp_obj_t chunk;
+    size_t chunk;
     size_t offset; // into content, when the body was already read
     bool view;
 } fs_iter_obj_t;
@@ -238,52 +414,136 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     if (r->content != MP_OBJ_NULL) {
         size_t len;
         const char *data = mp_obj_str_get_data(r->content, &len);
-        size_t n = MP_OBJ_SMALL_INT_VALUE(it->chunk);
         if (it->offset >= len) {
             return MP_OBJ_STOP_ITERATION;
         }
-        if (n > len - it->offset) {
-            n = len - it->offset;
-        }
+        size_t n = len - it->offset < it->chunk ? len - it->offset : it->chunk;
         it->offset += n;
         return mp_obj_new_bytes((const byte *)data + it->offset - n, n);
     }
-    if (r->conn == mp_const_none) {
+    check(r);
+    if (r->conn == NULL) {
         return MP_OBJ_STOP_ITERATION;
     }
-    mp_obj_t piece = fs_conn_next_run(r->conn, it->chunk);
-    if (piece == mp_const_none) {
-        response_release(r);
+    fs_conn_obj_t *c = r->conn;
+    const uint8_t *p;
+    int got = fs_body_peek(c, &p, true);
+    if (got < 0) {
+        raise_failure(r, got);
+    }
+    if (got == 0) {
+        settle(r);
         return MP_OBJ_STOP_ITERATION;
     }
-    if (it->view) {
+    size_t n = (size_t)got < it->chunk ? (size_t)got : it->chunk;
+    if (!it->view) {
+        mp_obj_t piece = mp_obj_new_bytes(p, n);
+        fs_body_consume(c, n);
         return piece;
     }
-    mp_buffer_info_t b;
-    mp_get_buffer_raise(piece, &b, MP_BUFFER_READ);
-    return mp_obj_new_bytes(b.buf, b.len);
+    if (c->view == NULL) {
+        c->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B', 0, NULL));
+        fs_stats.heap_allocs++;
+    }
+    // Lent out until the next piece, which consumes it (fs_body_peek).
+    c->view->items = (void *)p;
+    c->view->len = n;
+    c->view_pending = n;
+    return MP_OBJ_FROM_PTR(c->view);
 }
 
 static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_chunk_size, ARG_view };
     static const mp_arg_t allowed[] = {
-        { MP_QSTR_chunk_size, MP_ARG_INT, { .u_int = 1024 } },
+        { MP_QSTR_chunk_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NEW_SMALL_INT(1024) } },
         { MP_QSTR_view, MP_ARG_BOOL, { .u_bool = false } },
     };
     mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
-    if (a[ARG_chunk_size].u_int <= 0) {
+    // Any positive int; sizes past what one piece can be are clamped, never wrapped.
+    mp_obj_t cs = a[ARG_chunk_size].u_obj;
+    if (mp_obj_int_sign(cs) <= 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("chunk_size must be > 0"));
     }
+    size_t chunk = mp_obj_is_small_int(cs) ? (size_t)MP_OBJ_SMALL_INT_VALUE(cs) : (size_t)INT32_MAX;
     fs_iter_obj_t *it = mp_obj_malloc(fs_iter_obj_t, &mp_type_polymorph_iter);
     it->iternext = iter_next;
     it->r = MP_OBJ_TO_PTR(pos_args[0]);
-    it->chunk = MP_OBJ_NEW_SMALL_INT(a[ARG_chunk_size].u_int);
+    it->chunk = chunk > INT32_MAX ? INT32_MAX : chunk;
     it->offset = 0;
     it->view = a[ARG_view].u_bool;
     return MP_OBJ_FROM_PTR(it);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_iter_content_obj, 1, response_iter_content);
+
+static mp_obj_t response_tls(mp_obj_t self_in) {
+    fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
+    return r->tls;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(response_tls_obj, response_tls);
+
+// Stream protocol: read returns MP_STREAM_ERROR with an errno (the failure is kept and the
+// typed exception raised by the next content/readinto/save); poll reports readable only when
+// a read will not wait.
+static mp_uint_t response_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
+    fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
+    if (r->busy) {
+        *errcode = MP_EBUSY;
+        return MP_STREAM_ERROR;
+    }
+    if (r->error != MP_OBJ_NULL) {
+        mp_obj_t e = mp_obj_exception_get_value(r->error);
+        *errcode = mp_obj_is_small_int(e) ? MP_OBJ_SMALL_INT_VALUE(e) : MP_EIO;
+        return MP_STREAM_ERROR;
+    }
+    if (r->conn == NULL || size == 0) {
+        return 0;
+    }
+    int n = fs_body_read(r->conn, buf, size);
+    if (n < 0) {
+        fail(r, n);
+        *errcode = n == -MP_EINTR ? MP_EINTR : n > -1000 ? -n : MP_EIO;
+        return MP_STREAM_ERROR;
+    }
+    settle(r);
+    return (mp_uint_t)n;
+}
+
+static mp_uint_t response_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg,
+                                       int *errcode) {
+    fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
+    switch (request) {
+        case MP_STREAM_CLOSE:
+            if (r->busy) {
+                *errcode = MP_EBUSY;
+                return MP_STREAM_ERROR;
+            }
+            release(r);
+            return 0;
+        case MP_STREAM_POLL: {
+            mp_uint_t ret = arg & MP_STREAM_POLL_WR;
+            if (arg & MP_STREAM_POLL_RD) {
+                const uint8_t *p;
+                int n = r->conn == NULL || r->busy ? 0 : fs_body_peek(r->conn, &p, false);
+                if (n < 0 && n != -MP_EAGAIN) {
+                    fail(r, n);
+                }
+                if (n != -MP_EAGAIN) {
+                    ret |= MP_STREAM_POLL_RD;
+                }
+            }
+            return ret;
+        }
+        default:
+            *errcode = MP_EINVAL;
+            return MP_STREAM_ERROR;
+    }
+}
+
+static const mp_stream_p_t response_stream_p = {
+    .read = response_stream_read,
+    .ioctl = response_stream_ioctl,
+};
 
 static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
@@ -313,14 +573,11 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = fs_headers_reason_of(r->packed);
             return;
         case MP_QSTR_url:
-            dest[0] = r->target != mp_const_none ? target_item(r, T_URL) : mp_const_none;
+            dest[0] = r->url;
             return;
         case MP_QSTR_headers:
             if (r->headers == MP_OBJ_NULL) {
-                fs_headers_obj_t *h = mp_obj_malloc(fs_headers_obj_t, &fs_headers_type);
-                h->packed = r->packed;
-                h->dict = MP_OBJ_NULL;
-                r->headers = MP_OBJ_FROM_PTR(h);
+                r->headers = fs_headers_new(r->packed);
             }
             dest[0] = r->headers;
             return;
@@ -332,7 +589,8 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
                                           (mp_obj_t[]){ response_content(r), r->encoding });
             return;
         case MP_QSTR_raw:
-            dest[0] = r->conn;
+            // The response is the body's stream: the connection stays its own.
+            dest[0] = self_in;
             return;
         case MP_QSTR_history:
             dest[0] = r->history != MP_OBJ_NULL ? r->history : mp_const_empty_tuple;
@@ -355,104 +613,17 @@ static void response_print(const mp_print_t *print, mp_obj_t self_in, mp_print_k
 static const mp_rom_map_elem_t response_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&response_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_json), MP_ROM_PTR(&response_json_obj) },
+    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&response_readinto_obj) },
     { MP_ROM_QSTR(MP_QSTR_iter_content), MP_ROM_PTR(&response_iter_content_obj) },
     { MP_ROM_QSTR(MP_QSTR_save), MP_ROM_PTR(&response_save_obj) },
     { MP_ROM_QSTR(MP_QSTR_raise_for_status), MP_ROM_PTR(&response_raise_for_status_obj) },
-    { MP_ROM_QSTR(MP_QSTR__finish_empty), MP_ROM_PTR(&response_finish_empty_obj) },
+    { MP_ROM_QSTR(MP_QSTR_tls), MP_ROM_PTR(&response_tls_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
     { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&response_exit_obj) },
 };
 static MP_DEFINE_CONST_DICT(response_locals_dict, response_locals_table);
 
 MP_DEFINE_CONST_OBJ_TYPE(fs_response_type, MP_QSTR_Response, MP_TYPE_FLAG_NONE, print,
-                         response_print, attr, response_attr, locals_dict, &response_locals_dict);
-
-// Headers: case-insensitive lookups straight in the packed block; iteration through a dict
-// of all fields made once.
-static mp_obj_t headers_all(fs_headers_obj_t *h) {
-    if (h->dict == MP_OBJ_NULL) {
-        h->dict = fs_headers_dict_of(h->packed);
-    }
-    return h->dict;
-}
-
-static mp_obj_t headers_subscr(mp_obj_t self_in, mp_obj_t index, mp_obj_t value) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
-    if (value != MP_OBJ_SENTINEL) {
-        mp_raise_TypeError(MP_ERROR_TEXT("response headers are read-only"));
-    }
-    mp_obj_t v = fs_headers_lookup(h->packed, index, MP_OBJ_NULL);
-    if (v == MP_OBJ_NULL) {
-        mp_raise_type_arg(&mp_type_KeyError, index);
-    }
-    return v;
-}
-
-static mp_obj_t headers_binary_op(mp_binary_op_t op, mp_obj_t lhs, mp_obj_t rhs) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(lhs);
-    if (op == MP_BINARY_OP_CONTAINS) {
-        return mp_obj_new_bool(fs_headers_lookup(h->packed, rhs, MP_OBJ_NULL) != MP_OBJ_NULL);
-    }
-    return MP_OBJ_NULL;
-}
-
-static mp_obj_t headers_unary_op(mp_unary_op_t op, mp_obj_t self_in) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
-    if (op == MP_UNARY_OP_LEN) {
-        return mp_obj_len(headers_all(h));
-    }
-    if (op == MP_UNARY_OP_BOOL) {
-        return mp_obj_new_bool(mp_obj_get_int(mp_obj_len(headers_all(h))) > 0);
-    }
-    return MP_OBJ_NULL;
-}
-
-static mp_obj_t headers_getiter(mp_obj_t self_in, mp_obj_iter_buf_t *iter_buf) {
-    return mp_getiter(headers_all(MP_OBJ_TO_PTR(self_in)), iter_buf);
-}
-
-static mp_obj_t headers_get(size_t n_args, const mp_obj_t *args) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(args[0]);
-    return fs_headers_lookup(h->packed, args[1], n_args > 2 ? args[2] : mp_const_none);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
-
-// keys(), values(), items(): the dict's own views.
-static mp_obj_t headers_dict_method(mp_obj_t self_in, qstr name) {
-    mp_obj_t dest[2];
-    mp_load_method(headers_all(MP_OBJ_TO_PTR(self_in)), name, dest);
-    return mp_call_method_n_kw(0, 0, dest);
-}
-
-static mp_obj_t headers_keys(mp_obj_t self_in) {
-    return headers_dict_method(self_in, MP_QSTR_keys);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(headers_keys_obj, headers_keys);
-
-static mp_obj_t headers_values(mp_obj_t self_in) {
-    return headers_dict_method(self_in, MP_QSTR_values);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(headers_values_obj, headers_values);
-
-static mp_obj_t headers_items(mp_obj_t self_in) {
-    return headers_dict_method(self_in, MP_QSTR_items);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(headers_items_obj, headers_items);
-
-static void headers_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
-    mp_obj_print_helper(print, headers_all(MP_OBJ_TO_PTR(self_in)), kind);
-}
-
-static const mp_rom_map_elem_t headers_locals_table[] = {
-    { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&headers_get_obj) },
-    { MP_ROM_QSTR(MP_QSTR_keys), MP_ROM_PTR(&headers_keys_obj) },
-    { MP_ROM_QSTR(MP_QSTR_values), MP_ROM_PTR(&headers_values_obj) },
-    { MP_ROM_QSTR(MP_QSTR_items), MP_ROM_PTR(&headers_items_obj) },
-};
-static MP_DEFINE_CONST_DICT(headers_locals_dict, headers_locals_table);
-
-MP_DEFINE_CONST_OBJ_TYPE(fs_headers_type, MP_QSTR_Headers, MP_TYPE_FLAG_ITER_IS_GETITER, print,
-                         headers_print, unary_op, headers_unary_op, binary_op, headers_binary_op,
-                         subscr, headers_subscr, iter, headers_getiter, locals_dict,
-                         &headers_locals_dict);
+                         response_print, attr, response_attr, protocol, &response_stream_p,
+                         locals_dict, &response_locals_dict);

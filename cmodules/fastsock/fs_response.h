@@ -1,16 +1,18 @@
-// fastsock Response and Headers objects (_fastsock.Response, _fastsock.Headers). A response is
-// one fixed-size object: no instance dict, so a request costs a handful of allocations.
+// fastsock Response (_fastsock.Response): status, headers and the body, read from the
+// connection it owns until the body is complete (then the connection goes back to its pool
+// or is closed, fs_conn_release). Also a stream (read, readinto, poll, close) for select,
+// asyncio and r.raw.
 #ifndef FS_RESPONSE_H
 #define FS_RESPONSE_H
 
 #include "py/obj.h"
 
-extern const mp_obj_type_t fs_response_type;
-extern const mp_obj_type_t fs_headers_type;
+#include "fs_conn.h"
 
-// A response whose body is read from conn. packed: reason and headers (fs_headers.h);
-// target: the session's cached URL tuple (key, host, port, target, host header, url,
-// session), or None for a bare connection (the body's end then closes the connection).
-mp_obj_t fs_response_new(mp_obj_t conn, int status, mp_obj_t packed, mp_obj_t target);
+extern const mp_obj_type_t fs_response_type;
+
+// A response to c's request in flight, whose head was just parsed (packed: reason and
+// headers, fs_headers.h); it owns c from here. url: for .url, or None.
+mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url);
 
 #endif // FS_RESPONSE_H

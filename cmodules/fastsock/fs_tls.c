@@ -1,6 +1,7 @@
 // fastsock TLS layer (fs_tls.h): mbedTLS 2.28 (host, Debian's sources) or 3.x (ESP-IDF) over the
-// fs_tp_* transport. Record bytes come from the transport's own buffers (or straight into
-// mbedTLS's input buffer with fs_tp_recv_into where the transport can); decrypted bytes go to
+// transport's operations (fs_tp_ops), and offers the same operations itself (fs_tls_ops). Record
+// bytes come from the transport's own buffers (or straight into mbedTLS's input buffer with
+// recv_into where the transport can); decrypted bytes go to
 // one buffer per connection that the engine parses in place. Memory is counted through
 // mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each handshake.
 #define _GNU_SOURCE // memmem, malloc_usable_size
@@ -47,7 +48,7 @@
 #define MBEDTLS_PRIVATE(member) member
 #endif
 
-// Receives at least this long go straight into mbedTLS's record buffer (fs_tp_recv_into).
+// Receives at least this long go straight into mbedTLS's record buffer (recv_into).
 #define DIRECT_MIN (2048)
 
 typedef struct {
@@ -76,18 +77,18 @@ struct fs_tls {
     mbedtls_ssl_context ssl;
     fs_tls_conf_t *conf;
     fs_tp_t *tp;
-    uint32_t timeout_ms; // for the bio callbacks of the current call
-    int tp_err;          // transport error met by a bio callback (-errno)
-    int mbed_err;        // last mbedTLS error code
-    uint32_t vflags;     // verification result of a failed handshake
-    uint32_t start;      // first unconsumed decrypted byte
-    uint32_t end;        // one past the last decrypted byte
-    uint16_t certs_seen; // certificates the verify callback saw (0 = resumed)
+    fs_deadline_t deadline; // for the bio callbacks of the current call
+    int tp_err;             // transport error met by a bio callback (-errno)
+    int mbed_err;           // last mbedTLS error code
+    uint32_t vflags;        // verification result of a failed handshake
+    uint32_t start;         // first unconsumed decrypted byte
+    uint32_t end;           // one past the last decrypted byte
+    uint16_t certs_seen;    // certificates the verify callback saw (0 = resumed)
     uint16_t port;
     uint8_t in_handshake;
     uint8_t offered; // a remembered session was offered
     uint8_t resumed;
-    uint8_t eof;
+    uint8_t eof;   // 1: close_notify seen; 2: TCP closed without it (truncation attack?)
     uint8_t first; // first byte the server sent, 0 until then
     uint8_t alert; // fatal alert from the server, if any
     char host[FS_TLS_HOST_MAX];
@@ -414,30 +415,30 @@ static int bio_result(fs_tls_t *t, int n, const uint8_t *data) {
 static int bio_recv(void *ctx, unsigned char *out, size_t len) {
     fs_tls_t *t = ctx;
     fs_tp_t *tp = t->tp;
-    if (fs_tp_buffered(tp) == 0) {
+    if (fs_tp_ops.buffered(tp) == 0) {
         if (len >= DIRECT_MIN) {
             // The rest of a large record: no stop in the transport's buffer (POSIX).
-            int n = fs_tp_recv_into(tp, out, len, t->timeout_ms);
-            if (n != FS_TP_ERR_UNSUPPORTED) {
+            int n = fs_tp_ops.recv_into(tp, out, len, t->deadline);
+            if (n != FS_ERR_NO_RECV_INTO) {
                 return bio_result(t, n, out);
             }
         }
-        int n = fs_tp_fill(tp, t->timeout_ms);
+        int n = fs_tp_ops.fill(tp, t->deadline);
         if (n <= 0) {
             return bio_result(t, n, NULL);
         }
     }
     fs_seg_t seg;
-    fs_tp_segments(tp, &seg, 1);
+    fs_tp_ops.segments(tp, &seg, 1);
     size_t k = seg.len < len ? seg.len : len;
     memcpy(out, seg.ptr, k);
-    fs_tp_consume(tp, k);
+    fs_tp_ops.consume(tp, k);
     return bio_result(t, (int)k, out);
 }
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
     fs_tls_t *t = ctx;
-    int r = fs_tp_write(t->tp, buf, len, t->timeout_ms);
+    int r = fs_tp_ops.write(t->tp, buf, len, t->deadline);
     if (r < 0) {
         t->tp_err = r;
         return MBEDTLS_ERR_NET_SEND_FAILED;
@@ -518,13 +519,14 @@ static int io_error(fs_tls_t *t, int r) {
     return FS_TLS_ERR_RECORD;
 }
 
-int fs_tls_handshake(fs_tls_t *t, const char *host, uint16_t port, uint32_t timeout_ms) {
+// Handshake for host (SNI and certificate name), offering a remembered session for host:port.
+static int handshake(fs_tls_t *t, const char *host, uint16_t port, fs_deadline_t deadline) {
     size_t hlen = strlen(host);
     if (hlen < sizeof(t->host)) {
         memcpy(t->host, host, hlen + 1);
     }
     t->port = port;
-    t->timeout_ms = timeout_ms;
+    t->deadline = deadline;
     int r = mbedtls_ssl_set_hostname(&t->ssl, host);
     if (r != 0) {
         return io_error(t, r);
@@ -686,9 +688,10 @@ const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) 
 
 // ---- the transport's shape over decrypted bytes
 
-int fs_tls_fill(fs_tls_t *t, uint32_t timeout_ms) {
+static int tls_fill(void *ctx, fs_deadline_t deadline) {
+    fs_tls_t *t = ctx;
     if (t->eof) {
-        return 0;
+        return t->eof == 1 ? 0 : FS_ERR_TLS_TRUNCATED;
     }
     if (t->start > 0) {
         memmove(t->buf, t->buf + t->start, t->end - t->start);
@@ -698,18 +701,22 @@ int fs_tls_fill(fs_tls_t *t, uint32_t timeout_ms) {
     if (t->end == sizeof(t->buf)) {
         return -MP_ENOBUFS;
     }
-    t->timeout_ms = timeout_ms;
+    t->deadline = deadline;
     for (;;) {
         int r = mbedtls_ssl_read(&t->ssl, t->buf + t->end, sizeof(t->buf) - t->end);
         if (r > 0) {
             t->end += (uint32_t)r;
             return r;
         }
-        // End of stream: close_notify, or a TCP close without one (as Python's ssl with
-        // suppress_ragged_eofs); a body cut short is still caught by the engine's framing.
-        if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) {
+        // End of stream. Only close_notify proves the server ended it: a bare TCP close may be
+        // an attacker cutting a close-delimited body short, so the caller is told which.
+        if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
             t->eof = 1;
             return 0;
+        }
+        if (r == 0 || r == MBEDTLS_ERR_SSL_CONN_EOF) {
+            t->eof = 2;
+            return FS_ERR_TLS_TRUNCATED;
         }
         if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
             continue;
@@ -725,7 +732,8 @@ int fs_tls_fill(fs_tls_t *t, uint32_t timeout_ms) {
     }
 }
 
-size_t fs_tls_segments(fs_tls_t *t, fs_seg_t *segs, size_t max) {
+static size_t tls_segments(void *ctx, fs_seg_t *segs, size_t max) {
+    fs_tls_t *t = ctx;
     if (max == 0 || t->end == t->start) {
         return 0;
     }
@@ -734,19 +742,22 @@ size_t fs_tls_segments(fs_tls_t *t, fs_seg_t *segs, size_t max) {
     return 1;
 }
 
-size_t fs_tls_buffered(const fs_tls_t *t) {
+static size_t tls_buffered(const void *ctx) {
+    const fs_tls_t *t = ctx;
     return t->end - t->start;
 }
 
-void fs_tls_consume(fs_tls_t *t, size_t n) {
+static void tls_consume(void *ctx, size_t n) {
+    fs_tls_t *t = ctx;
     t->start += (uint32_t)n;
     if (t->start == t->end) {
         t->start = t->end = 0;
     }
 }
 
-int fs_tls_write(fs_tls_t *t, const uint8_t *buf, size_t len, uint32_t timeout_ms) {
-    t->timeout_ms = timeout_ms;
+static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
+    fs_tls_t *t = ctx;
+    t->deadline = deadline;
     while (len > 0) {
         int r = mbedtls_ssl_write(&t->ssl, buf, len);
         if (r > 0) {
@@ -759,10 +770,48 @@ int fs_tls_write(fs_tls_t *t, const uint8_t *buf, size_t len, uint32_t timeout_m
     return 0;
 }
 
-int fs_tls_readable(fs_tls_t *t) {
+// XXX raw bytes at the transport may be part of a record only: a fill can still wait for the
+// rest of it (bounded by the read timeout).
+static int tls_readable(void *ctx) {
+    fs_tls_t *t = ctx;
     return t->end > t->start || t->eof || mbedtls_ssl_get_bytes_avail(&t->ssl) > 0 ||
-           fs_tp_readable(t->tp);
+           fs_tp_ops.readable(t->tp);
 }
+
+static int tls_recv_into(void *ctx, uint8_t *buf, size_t len, fs_deadline_t deadline) {
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    (void)deadline;
+    return FS_ERR_NO_RECV_INTO;
+}
+
+// Connect the transport under it, then shake hands; no response is ever read from a server
+// whose handshake or verification failed.
+static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
+    fs_tls_t *t = ctx;
+    int r = fs_tp_ops.connect(t->tp, host, port, deadline);
+    return r < 0 ? r : handshake(t, host, port, deadline);
+}
+
+// The TLS state and the transport under it.
+static void tls_close(void *ctx) {
+    fs_tls_t *t = ctx;
+    fs_tp_ops.close(t->tp);
+    fs_tls_free(t);
+}
+
+const fs_io_ops_t fs_tls_ops = {
+    .connect = tls_connect,
+    .write = tls_write,
+    .fill = tls_fill,
+    .segments = tls_segments,
+    .buffered = tls_buffered,
+    .consume = tls_consume,
+    .recv_into = tls_recv_into,
+    .readable = tls_readable,
+    .close = tls_close,
+};
 
 const char *fs_tls_version(const fs_tls_t *t) {
     return mbedtls_ssl_get_version(&t->ssl);

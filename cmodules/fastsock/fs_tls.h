@@ -1,8 +1,7 @@
-// fastsock TLS layer: mbedTLS between the transport (fs_tp_*) and the engine. Its bio callbacks
-// read the transport's segments and write with fs_tp_write, so it works over both transports.
-// Decrypted bytes land in one per-connection buffer read through the same shape as the
-// transport (fill, segments, buffered, consume, write, readable). No py/ objects: the binding
-// (fs_conn.c) turns the codes below into exceptions. Compiled only with FS_TLS=1.
+// fastsock TLS layer: mbedTLS between the transport (fs_tp_ops) and the engine, offering the
+// same operations (fs_tls_ops), so it works over both transports and the connection does not
+// care which it reads. Decrypted bytes land in one per-connection buffer. No py/ objects: the
+// binding (fs_conn.c) turns the codes below into exceptions. Compiled only with FS_TLS=1.
 #ifndef FS_TLS_H
 #define FS_TLS_H
 
@@ -11,15 +10,7 @@
 
 #include "fs_transport.h"
 
-// Codes besides the transport's -errno (all below FS_TP_ERR_UNSUPPORTED).
-#define FS_TLS_ERR_VERIFY (-1100)    // the server's certificate was rejected (why: fs_tls_strerror)
-#define FS_TLS_ERR_HANDSHAKE (-1101) // no agreement (version, cipher suite, alert from the server)
-#define FS_TLS_ERR_PLAIN_HTTP (-1102) // the server answered in plain text, not TLS
-#define FS_TLS_ERR_NOMEM (-1103)      // out of memory (or over fastsock's TLS limit)
-#define FS_TLS_ERR_RECORD (-1104)     // a bad record after the handshake
-#define FS_TLS_ERR_CA (-1105)         // the CA data holds no usable certificate
-#define FS_TLS_ERR_NO_CA (-1106)      // verification asked for, but no default CA store
-#define FS_TLS_IS_ERR(code) ((code) <= -1100 && (code) > -1200)
+// Error codes: FS_TLS_ERR_* in fs_error.h.
 
 // Shared client configuration (CA chain parsed once, random generator, remembered sessions);
 // reference counted: each connection holds one reference, the Python TLSConfig object another.
@@ -59,28 +50,18 @@ void fs_tls_conf_release(fs_tls_conf_t *conf);
 // the heap TLS allocates from), else FS_TLS_ERR_NOMEM with the figures in msg.
 int fs_tls_check_budget(char *msg, size_t msglen);
 
-// A TLS connection over tp (connected), holding a reference to conf; NULL if out of memory.
+// A TLS connection over tp (not yet connected), holding a reference to conf; NULL if out of
+// memory. Used through fs_tls_ops with the fs_tls_t as ctx: connect connects tp and shakes
+// hands (SNI, certificate name, a remembered session for host:port offered), fill returns
+// FS_ERR_TLS_TRUNCATED when TCP closed without close_notify, close frees t and closes tp.
 fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp);
+extern const fs_io_ops_t fs_tls_ops;
 
-// Handshake for host (SNI and certificate name), offering a remembered session for
-// host:port. Each wait is at most timeout_ms (0 = none). Returns 0, -errno from the transport
-// or an FS_TLS_ERR_* code.
-int fs_tls_handshake(fs_tls_t *t, const char *host, uint16_t port, uint32_t timeout_ms);
-
-// The message for a negative code returned by an fs_tls_* call on t (t may be NULL); in buf.
-const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len);
-
-// Release everything t holds (its config reference too).
+// Release what t holds (its config reference too) but not tp; fs_tls_ops.close does both.
 void fs_tls_free(fs_tls_t *t);
 
-// The transport's shape over decrypted bytes; same return conventions as fs_transport.h
-// (fill: > 0 new bytes, 0 end of stream, < 0 error; write: 0 or < 0).
-int fs_tls_fill(fs_tls_t *t, uint32_t timeout_ms);
-size_t fs_tls_segments(fs_tls_t *t, fs_seg_t *segs, size_t max);
-size_t fs_tls_buffered(const fs_tls_t *t);
-void fs_tls_consume(fs_tls_t *t, size_t n);
-int fs_tls_write(fs_tls_t *t, const uint8_t *buf, size_t len, uint32_t timeout_ms);
-int fs_tls_readable(fs_tls_t *t);
+// The message for a negative code returned by an fs_tls_ops call on t (t may be NULL); in buf.
+const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len);
 
 // Negotiated protocol ("TLSv1.2") and cipher suite names; 1 if the session was resumed.
 const char *fs_tls_version(const fs_tls_t *t);

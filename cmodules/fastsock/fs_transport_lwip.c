@@ -1,8 +1,8 @@
 // lwIP netconn transport (ESP32, and host builds over a real lwIP 2.1.3): received pbufs are
-// queued as lwIP hands them over and read in place through fs_tp_segments(); the TCP window is
+// queued as lwIP hands them over and read in place through fs_tp_ops.segments; the TCP window is
 // reopened (netconn_tcp_recvd, NETCONN_NOAUTORCVD) only as the caller consumes, so memory per
 // connection is bounded by TCP_WND. Every wait is a lwIP timeout of at most SLICE_MS with the
-// GIL released, followed by fs_tp_poll_hook() so Ctrl-C is raised, as ports/esp32 does.
+// GIL released, then fs_io_interrupted() so Ctrl-C ends the wait, as ports/esp32 does.
 // Uses only the public netconn, pbuf, dns and tcpip APIs (netconn is thread-safe; raw tcp_*
 // calls from this thread would not be with core locking off).
 #if FS_TRANSPORT_LWIP
@@ -34,17 +34,8 @@ fs_tp_stats_t fs_tp_stats;
 
 // Bytes copied by pbuf_coalesce in take() (only for chains of tiny segments).
 
-// Milliseconds to wait in the next slice (timeout 0 = none), 0 once the timeout has passed.
-static uint32_t slice_left(uint32_t start, uint32_t timeout_ms) {
-    if (timeout_ms == 0) {
-        return SLICE_MS;
-    }
-    uint32_t used = sys_now() - start;
-    if (used >= timeout_ms) {
-        return 0;
-    }
-    uint32_t left = timeout_ms - used;
-    return left > SLICE_MS ? SLICE_MS : left;
+uint32_t fs_clock_ms(void) {
+    return sys_now();
 }
 
 static int err_to_mp(err_t e) {
@@ -133,14 +124,13 @@ static void dns_start(void *arg) {
 }
 
 // Resolve host (literal addresses without a lookup). 0, FS_TP_ERR_DNS, or -errno.
-static int resolve(fs_tp_t *tp, const char *host, uint32_t start, uint32_t timeout_ms,
-                   ip_addr_t *out) {
+static int resolve(const char *host, fs_deadline_t deadline, ip_addr_t *out) {
     if (ipaddr_aton(host, out)) {
         return 0;
     }
     size_t len = strlen(host);
     if (len == 0 || len > DNS_MAX_NAME_LENGTH) {
-        return FS_TP_ERR_DNS;
+        return FS_ERR_DNS;
     }
     struct fs_tp_dns *d = mem_malloc((mem_size_t)(sizeof(*d) + len + 1));
     if (d == NULL) {
@@ -158,14 +148,12 @@ static int resolve(fs_tp_t *tp, const char *host, uint32_t start, uint32_t timeo
         mem_free(d);
         return -MP_ENOMEM;
     }
-    // From here a Ctrl-C leaves d with tp; fs_tp_close lets go of it.
-    tp->dns = d;
+    // lwIP's DNS callback holds the other reference; an abandoned lookup lets go of ours.
     for (;;) {
-        uint32_t ms = slice_left(start, timeout_ms);
-        if (ms == 0) {
-            tp->dns = NULL;
+        uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
+        if (ms == 0 || fs_io_interrupted()) {
             dns_unref(d);
-            return -MP_ETIMEDOUT;
+            return ms == 0 ? -MP_ETIMEDOUT : -MP_EINTR;
         }
         MP_THREAD_GIL_EXIT();
         u32_t r = sys_arch_sem_wait(&d->done, ms);
@@ -173,13 +161,11 @@ static int resolve(fs_tp_t *tp, const char *host, uint32_t start, uint32_t timeo
         if (r != SYS_ARCH_TIMEOUT) {
             break;
         }
-        fs_tp_poll_hook();
     }
-    int ret = d->state == DNS_FOUND ? 0 : FS_TP_ERR_DNS;
+    int ret = d->state == DNS_FOUND ? 0 : FS_ERR_DNS;
     if (ret == 0) {
         ip_addr_copy(*out, d->addr);
     }
-    tp->dns = NULL;
     dns_unref(d);
     return ret;
 }
@@ -251,14 +237,16 @@ static void connecting_release(struct netconn *conn) {
     SYS_ARCH_UNPROTECT(lev);
 }
 
+static void tp_close(void *ctx);
+
 void fs_tp_init(fs_tp_t *tp) {
     memset(tp, 0, sizeof(*tp));
 }
 
-int fs_tp_connect(fs_tp_t *tp, const char *host, uint16_t port, uint32_t timeout_ms) {
-    uint32_t start = sys_now();
+static int tp_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
+    fs_tp_t *tp = ctx;
     ip_addr_t addr;
-    int r = resolve(tp, host, start, timeout_ms, &addr);
+    int r = resolve(host, deadline, &addr);
     if (r != 0) {
         return r;
     }
@@ -276,11 +264,11 @@ int fs_tp_connect(fs_tp_t *tp, const char *host, uint16_t port, uint32_t timeout
     if (conn == NULL) {
         return -MP_ENOMEM;
     }
-    // From here a Ctrl-C leaves conn with tp; fs_tp_close deletes it.
+    // Owned by tp from here: every way out (error, deadline, Ctrl-C) goes through tp_close.
     tp->conn = conn;
     int slot = connecting_slot(conn);
     if (slot < 0) {
-        fs_tp_close(tp);
+        tp_close(tp);
         return -MP_EBUSY;
     }
     netconn_set_nonblocking(conn, 1);
@@ -294,44 +282,46 @@ int fs_tp_connect(fs_tp_t *tp, const char *host, uint16_t port, uint32_t timeout
                 e = s > 0 ? ERR_OK : ERR_RST;
                 break;
             }
-            uint32_t ms = slice_left(start, timeout_ms);
+            uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
             if (ms == 0) {
                 e = ERR_TIMEOUT;
                 break;
             }
+            if (fs_io_interrupted()) {
+                tp_close(tp);
+                return -MP_EINTR;
+            }
             MP_THREAD_GIL_EXIT();
             u32_t w = sys_arch_sem_wait(&connect_event, ms);
             MP_THREAD_GIL_ENTER();
-            if (w == SYS_ARCH_TIMEOUT) {
-                fs_tp_poll_hook();
-            }
+            (void)w;
         }
     }
     connecting_release(conn);
     if (e == ERR_RST) {
         // The stored error tells a refusal (RST) from a give-up (ABRT) or no route (RTE).
         err_t pending = netconn_err(conn);
-        fs_tp_close(tp);
+        tp_close(tp);
         return pending == ERR_RST || pending == ERR_OK ? -MP_ECONNREFUSED : err_to_mp(pending);
     }
     if (e != ERR_OK) {
-        fs_tp_close(tp);
+        tp_close(tp);
         return err_to_mp(e);
     }
     netconn_set_nonblocking(conn, 0);
     return 0;
 }
 
-int fs_tp_write(fs_tp_t *tp, const uint8_t *buf, size_t len, uint32_t timeout_ms) {
+static int tp_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
+    fs_tp_t *tp = ctx;
     if (tp->err) {
         return tp->err;
     }
     if (tp->conn == NULL) {
         return -MP_ENOTCONN;
     }
-    uint32_t start = sys_now();
     while (len > 0) {
-        uint32_t ms = slice_left(start, timeout_ms);
+        uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
         if (ms == 0) {
             return -MP_ETIMEDOUT;
         }
@@ -346,8 +336,8 @@ int fs_tp_write(fs_tp_t *tp, const uint8_t *buf, size_t len, uint32_t timeout_ms
         }
         buf += written;
         len -= written;
-        if (written == 0) {
-            fs_tp_poll_hook();
+        if (written == 0 && fs_io_interrupted()) {
+            return -MP_EINTR;
         }
     }
     return 0;
@@ -417,7 +407,8 @@ static uint32_t take_queued(fs_tp_t *tp) {
     return got;
 }
 
-int fs_tp_fill(fs_tp_t *tp, uint32_t timeout_ms) {
+static int tp_fill(void *ctx, fs_deadline_t deadline) {
+    fs_tp_t *tp = ctx;
     if (tp->eof) {
         return 0;
     }
@@ -432,9 +423,8 @@ int fs_tp_fill(fs_tp_t *tp, uint32_t timeout_ms) {
     }
     // The caller needs more than it holds (e.g. a long head): reopen the window for the held bytes.
     window_ack(tp, tp->unacked);
-    uint32_t start = sys_now();
     for (;;) {
-        uint32_t ms = slice_left(start, timeout_ms);
+        uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
         if (ms == 0) {
             return -MP_ETIMEDOUT;
         }
@@ -453,11 +443,14 @@ int fs_tp_fill(fs_tp_t *tp, uint32_t timeout_ms) {
         if (e != ERR_TIMEOUT && e != ERR_WOULDBLOCK) {
             return recv_failed(tp, e);
         }
-        fs_tp_poll_hook();
+        if (fs_io_interrupted()) {
+            return -MP_EINTR;
+        }
     }
 }
 
-size_t fs_tp_segments(fs_tp_t *tp, fs_seg_t *segs, size_t max) {
+static size_t tp_segments(void *ctx, fs_seg_t *segs, size_t max) {
+    fs_tp_t *tp = ctx;
     size_t n = 0;
     for (struct pbuf *q = tp->rx; q != NULL && n < max; q = q->next) {
         if (q->len > 0) {
@@ -469,11 +462,13 @@ size_t fs_tp_segments(fs_tp_t *tp, fs_seg_t *segs, size_t max) {
     return n;
 }
 
-size_t fs_tp_buffered(const fs_tp_t *tp) {
+static size_t tp_buffered(const void *ctx) {
+    const fs_tp_t *tp = ctx;
     return tp->buffered;
 }
 
-void fs_tp_consume(fs_tp_t *tp, size_t n) {
+static void tp_consume(void *ctx, size_t n) {
+    fs_tp_t *tp = ctx;
     if (n == 0 || tp->rx == NULL) {
         return;
     }
@@ -488,15 +483,16 @@ void fs_tp_consume(fs_tp_t *tp, size_t n) {
     }
 }
 
-int fs_tp_recv_into(fs_tp_t *tp, uint8_t *buf, size_t len, uint32_t timeout_ms) {
-    (void)tp;
+static int tp_recv_into(void *ctx, uint8_t *buf, size_t len, fs_deadline_t deadline) {
+    (void)ctx;
     (void)buf;
     (void)len;
-    (void)timeout_ms;
-    return FS_TP_ERR_UNSUPPORTED;
+    (void)deadline;
+    return FS_ERR_NO_RECV_INTO;
 }
 
-int fs_tp_readable(fs_tp_t *tp) {
+static int tp_readable(void *ctx) {
+    fs_tp_t *tp = ctx;
     if (tp->buffered > 0 || tp->eof || tp->err || tp->conn == NULL) {
         return 1;
     }
@@ -504,10 +500,8 @@ int fs_tp_readable(fs_tp_t *tp) {
     return tp->buffered > 0 || tp->eof || tp->err;
 }
 
-void fs_tp_close(fs_tp_t *tp) {
-    if (tp->dns != NULL) {
-        dns_unref(tp->dns);
-    }
+static void tp_close(void *ctx) {
+    fs_tp_t *tp = ctx;
     if (tp->rx != NULL) {
         pbuf_free(tp->rx);
         tp->rx = NULL;
@@ -531,5 +525,17 @@ void fs_tp_close(fs_tp_t *tp) {
 int fs_tp_is_open(const fs_tp_t *tp) {
     return tp->conn != NULL;
 }
+
+const fs_io_ops_t fs_tp_ops = {
+    .connect = tp_connect,
+    .write = tp_write,
+    .fill = tp_fill,
+    .segments = tp_segments,
+    .buffered = tp_buffered,
+    .consume = tp_consume,
+    .recv_into = tp_recv_into,
+    .readable = tp_readable,
+    .close = tp_close,
+};
 
 #endif // FS_TRANSPORT_LWIP

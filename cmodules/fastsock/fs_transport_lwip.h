@@ -9,23 +9,21 @@
 #include "fs_config.h"
 
 // Most bytes held unconsumed while the caller still asks for more (a head being parsed):
-// beyond this fs_tp_fill fails with ENOBUFS. Must stay below 64 KB (pbuf tot_len is 16 bits).
+// beyond this a fill fails with ENOBUFS. Must stay below 64 KB (pbuf tot_len is 16 bits).
 #ifndef FS_LWIP_MAX_BUFFERED
 #define FS_LWIP_MAX_BUFFERED (FS_MAX_HEAD_BYTES + 16384)
 #endif
 
 struct netconn;
 struct pbuf;
-struct fs_tp_dns;
 
 typedef struct {
-    struct netconn *conn;  // NULL when closed
-    struct pbuf *rx;       // received, unconsumed chain; consumed bytes are cut off its front
-    struct fs_tp_dns *dns; // a lookup in flight (owned jointly with lwIP's DNS callback)
-    uint32_t buffered;     // rx->tot_len, or 0
-    uint32_t unacked;      // bytes of rx not yet returned to the TCP window (netconn_tcp_recvd)
-    int16_t err;           // sticky -errno once the connection failed
-    uint8_t eof;           // FIN received
+    struct netconn *conn; // NULL when closed
+    struct pbuf *rx;      // received, unconsumed chain; consumed bytes are cut off its front
+    uint32_t buffered;    // rx->tot_len, or 0
+    uint32_t unacked;     // bytes of rx not yet returned to the TCP window (netconn_tcp_recvd)
+    int16_t err;          // sticky -errno once the connection failed
+    uint8_t eof;          // FIN received
 } fs_tp_t;
 
 #endif // FS_TRANSPORT_LWIP_H

@@ -4,11 +4,16 @@ add_library(usermod_fastsock INTERFACE)
 target_sources(usermod_fastsock INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modfastsock.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_conn.c
+    ${CMAKE_CURRENT_LIST_DIR}/fs_request.c
+    ${CMAKE_CURRENT_LIST_DIR}/fs_body.c
+    ${CMAKE_CURRENT_LIST_DIR}/fs_pool.c
+    ${CMAKE_CURRENT_LIST_DIR}/fs_exc.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_headers.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_response.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_http.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_transport_lwip.c
     ${CMAKE_CURRENT_LIST_DIR}/fs_tls.c
+    ${CMAKE_CURRENT_LIST_DIR}/fs_tlsconfig.c
 )
 
 target_include_directories(usermod_fastsock INTERFACE ${CMAKE_CURRENT_LIST_DIR})

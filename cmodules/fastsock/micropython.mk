@@ -1,6 +1,7 @@
 # fastsock for make-based ports (the host port); the ESP32 build uses micropython.cmake.
 FASTSOCK_MOD_DIR := $(USERMOD_DIR)
-SRC_USERMOD_C += $(FASTSOCK_MOD_DIR)/modfastsock.c $(FASTSOCK_MOD_DIR)/fs_conn.c $(FASTSOCK_MOD_DIR)/fs_headers.c $(FASTSOCK_MOD_DIR)/fs_response.c
+SRC_USERMOD_C += $(addprefix $(FASTSOCK_MOD_DIR)/,modfastsock.c fs_conn.c fs_request.c fs_body.c fs_pool.c fs_exc.c \
+	fs_headers.c fs_response.c)
 SRC_USERMOD_LIB_C += $(FASTSOCK_MOD_DIR)/fs_http.c
 # FS_TRANSPORT=lwip (host builds over a real lwIP): the device's netconn transport.
 ifeq ($(FS_TRANSPORT),lwip)
@@ -12,4 +13,5 @@ CFLAGS_USERMOD += -I$(FASTSOCK_MOD_DIR)
 # FS_TLS=1: https:// through mbedTLS (the host Makefile builds the library, firmware/mbedtls).
 ifeq ($(FS_TLS),1)
 SRC_USERMOD_LIB_C += $(FASTSOCK_MOD_DIR)/fs_tls.c
+SRC_USERMOD_C += $(FASTSOCK_MOD_DIR)/fs_tlsconfig.c
 endif

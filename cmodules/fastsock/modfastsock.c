@@ -1,38 +1,49 @@
 // _fastsock: the C half of fastsock (the Python half is fastsock.py). Globals and
-// registration only; the connection object lives in fs_conn.c.
+// registration only; each object lives in its own file (fs_conn.c, fs_pool.c, fs_response.c).
 #include <string.h>
 
 #include "py/objstr.h"
 #include "py/runtime.h"
 
 #include "fs_conn.h"
+#include "fs_exc.h"
+#include "fs_headers.h"
+#include "fs_pool.h"
 #include "fs_response.h"
 #include "fs_transport.h"
 #if FS_TLS
 #include "fs_tls.h"
+#include "fs_tlsconfig.h"
 #endif
 
 // stats(): counters that prove the zero-copy and reuse claims (see the README).
 static mp_obj_t fastsock_stats(void) {
-    mp_obj_t d = mp_obj_new_dict(12);
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_open), mp_obj_new_int_from_uint(fs_stats.open));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_requests),
-                      mp_obj_new_int_from_uint(fs_stats.requests));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_connections),
-                      mp_obj_new_int_from_uint(fs_stats.connections));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_reused), mp_obj_new_int_from_uint(fs_stats.reused));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_received),
-                      mp_obj_new_int_from_ull(fs_tp_stats.bytes_received));
     // Copies after the stack: fastsock's own plus any the transport made.
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_bytes_copied),
-                      mp_obj_new_int_from_ull(fs_stats.bytes_copied + fs_tp_stats.bytes_copied));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_heap_allocs),
-                      mp_obj_new_int_from_uint(fs_stats.heap_allocs));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_peak_buffered),
-                      mp_obj_new_int_from_uint(fs_tp_stats.peak_buffered));
+    const struct {
+        qstr name;
+        uint64_t value;
+    } rows[] = {
+        { MP_QSTR_open, fs_stats.open },
+        { MP_QSTR_requests, fs_stats.requests },
+        { MP_QSTR_connections, fs_stats.connections },
+        { MP_QSTR_reused, fs_stats.reused },
+        { MP_QSTR_discarded, fs_stats.discarded },
+        { MP_QSTR_bytes_received, fs_tp_stats.bytes_received },
+        { MP_QSTR_bytes_copied, fs_stats.bytes_copied + fs_tp_stats.bytes_copied },
+        { MP_QSTR_heap_allocs, fs_stats.heap_allocs },
+        { MP_QSTR_peak_buffered, fs_tp_stats.peak_buffered },
+#if FS_TLS
+        { MP_QSTR_tls_handshakes, fs_tls_stats.handshakes },
+        { MP_QSTR_tls_resumed, fs_tls_stats.resumed },
+#endif
+    };
+    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(rows) + 2);
+    for (size_t i = 0; i < MP_ARRAY_SIZE(rows); i++) {
+        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(rows[i].name), mp_obj_new_int_from_ull(rows[i].value));
+    }
 #if FS_TLS
     // TLS: mbedTLS heap in use now and at most (outside the GC heap; None where the mbedTLS
-    // build cannot be hooked), handshakes done and how many of them resumed a session.
+    // build cannot be hooked).
     mp_obj_t now = mp_const_none, peak = mp_const_none;
     if (fs_tls_counting()) {
         now = mp_obj_new_int_from_ull(fs_tls_stats.bytes);
@@ -40,10 +51,6 @@ static mp_obj_t fastsock_stats(void) {
     }
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_bytes), now);
     mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_peak), peak);
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_handshakes),
-                      mp_obj_new_int_from_uint(fs_tls_stats.handshakes));
-    mp_obj_dict_store(d, MP_ROM_QSTR(MP_QSTR_tls_resumed),
-                      mp_obj_new_int_from_uint(fs_tls_stats.resumed));
 #endif
     return d;
 }
@@ -82,11 +89,20 @@ static mp_obj_t fastsock_tls_limit(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(fastsock_tls_limit_obj, 0, 1, fastsock_tls_limit);
 #endif
 
+// deadline(ms): the absolute end of a total timeout starting now, for Connection.request and
+// Pool.connect; fixed once per call, so DNS, redirects and retries count against it too.
+static mp_obj_t fastsock_deadline(mp_obj_t ms) {
+    return mp_obj_new_int_from_uint(fs_deadline_in(fs_timeout_ms(ms)));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(fastsock_deadline_obj, fastsock_deadline);
+
 static MP_DEFINE_STR_OBJ(fastsock_version_obj, FS_VERSION);
 
 static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__fastsock) },
     { MP_ROM_QSTR(MP_QSTR_Connection), MP_ROM_PTR(&fs_conn_type) },
+    { MP_ROM_QSTR(MP_QSTR_Pool), MP_ROM_PTR(&fs_pool_type) },
+    { MP_ROM_QSTR(MP_QSTR_deadline), MP_ROM_PTR(&fastsock_deadline_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&fastsock_stats_obj) },
     { MP_ROM_QSTR(MP_QSTR_Response), MP_ROM_PTR(&fs_response_type) },
     { MP_ROM_QSTR(MP_QSTR_Headers), MP_ROM_PTR(&fs_headers_type) },

@@ -57,7 +57,7 @@ def get_fs_session(u):
 
 
 def get_fs_readinto(u):
-    r = fastsock.get(u)
+    r = fastsock.get(u, stream=True)
     n = 0
     while True:
         k = r.readinto(BUF)
@@ -67,7 +67,7 @@ def get_fs_readinto(u):
 
 
 def get_fs_save(u):
-    return fastsock.get(u).save(SINK)
+    return fastsock.get(u, stream=True).save(SINK)
 
 
 fn = {
@@ -103,7 +103,7 @@ elif mode == "alloc":
     gc.enable()
     out = {"bytes": n, "alloc": a1 - a0, "requested": m1 - m0}
 elif mode == "reads":
-    r = fastsock.get(url)
+    r = fastsock.get(url, stream=True)
     gc.collect()
     gc.disable()
     a0 = gc.mem_alloc()

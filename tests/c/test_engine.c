@@ -994,7 +994,7 @@ static void test_chunk_limits(void) {
 }
 
 static void test_strerror(void) {
-    for (int code = -12; code <= -1; code++) {
+    for (int code = FS_ERR_ENGINE_LAST; code <= FS_ERR_SYNTAX; code++) {
         const char *s = fs_strerror(code);
         g_checks++;
         if (!s || !*s || strcmp(s, "unknown error") == 0) {

@@ -1,0 +1,78 @@
+// _fastsock.TLSConfig(verify=True, ca=None): what https connections share (CA chain parsed once,
+// remembered sessions for resumption). ca: PEM or DER bytes (fastsock.py reads files).
+#if FS_TLS
+
+#include "py/mperrno.h"
+#include "py/runtime.h"
+
+#include "fs_conn.h"
+#include "fs_exc.h"
+#include "fs_tlsconfig.h"
+
+typedef struct {
+    mp_obj_base_t base;
+    fs_tls_conf_t *conf;
+} fs_tlsconfig_obj_t;
+
+static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+                                   const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 2, false);
+    bool verify = n_args < 1 || mp_obj_is_true(args[0]);
+    const uint8_t *ca = NULL;
+    size_t ca_len = 0;
+    if (n_args > 1 && args[1] != mp_const_none) {
+        mp_buffer_info_t bi;
+        mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
+        ca = bi.buf;
+        ca_len = bi.len;
+    }
+    fs_tlsconfig_obj_t *self = mp_obj_malloc_with_finaliser(fs_tlsconfig_obj_t, type);
+    fs_stats.heap_allocs++;
+    self->conf = NULL;
+    char msg[160];
+    int r = fs_tls_conf_new(&self->conf, verify, ca, ca_len, msg, sizeof(msg));
+    if (r == FS_TLS_ERR_NOMEM) {
+        mp_obj_t arg = mp_obj_new_str_from_cstr(msg);
+        nlr_raise(mp_obj_exception_make_new(&mp_type_MemoryError, 1, 0, &arg));
+    } else if (r == FS_TLS_ERR_CA) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s"), msg);
+    } else if (r != 0) {
+        mp_obj_t eargs[2] = { MP_OBJ_NEW_SMALL_INT(MP_ENOENT), mp_obj_new_str_from_cstr(msg) };
+        nlr_raise(mp_obj_exception_make_new(&fs_type_TLSError, 2, 0, eargs));
+    }
+    return MP_OBJ_FROM_PTR(self);
+}
+
+fs_tls_conf_t *fs_tlsconfig_get(mp_obj_t cfg) {
+    if (!mp_obj_is_type(cfg, &fs_tlsconfig_type)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("tls must be a TLSConfig or None"));
+    }
+    fs_tlsconfig_obj_t *c = MP_OBJ_TO_PTR(cfg);
+    if (c->conf == NULL) {
+        mp_raise_ValueError(MP_ERROR_TEXT("TLSConfig already released"));
+    }
+    char msg[224];
+    if (fs_tls_check_budget(msg, sizeof(msg)) != 0) {
+        mp_obj_t arg = mp_obj_new_str_from_cstr(msg);
+        nlr_raise(mp_obj_exception_make_new(&mp_type_MemoryError, 1, 0, &arg));
+    }
+    return c->conf;
+}
+
+static mp_obj_t tlsconfig_del(mp_obj_t self_in) {
+    fs_tlsconfig_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    fs_tls_conf_release(self->conf);
+    self->conf = NULL;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(tlsconfig_del_obj, tlsconfig_del);
+
+static const mp_rom_map_elem_t tlsconfig_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&tlsconfig_del_obj) },
+};
+static MP_DEFINE_CONST_DICT(tlsconfig_locals_dict, tlsconfig_locals_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(fs_tlsconfig_type, MP_QSTR_TLSConfig, MP_TYPE_FLAG_NONE, make_new,
+                         tlsconfig_make_new, locals_dict, &tlsconfig_locals_dict);
+
+#endif // FS_TLS
