@@ -323,7 +323,7 @@ class Session:
         if allow_redirects and r.status_code in _REDIRECTS:
             r = self._follow(r, method, url, hdrs, body, tmo, tls)
         if not stream:
-            r.content
+            r._read_body()  # the bytes object itself is made on first use of .content
         return r
 
     def _follow(self, r, method, url, hdrs, body, tmo, tls=None):
@@ -416,8 +416,7 @@ class Session:
         r = self._send("GET", url, None, None, tmo)
         if r.status_code in _REDIRECTS:
             r = self._follow(r, "GET", url, None, None, tmo)
-        r.content
-        return r
+        return r._read_body()
 
     def head(self, url, **kw):
         kw.setdefault("allow_redirects", False)

@@ -25,7 +25,8 @@ typedef struct {
     fs_conn_obj_t *conn; // owned until the body is complete or failed, then NULL
     mp_obj_t packed;     // reason and headers
     mp_obj_t url;        // for .url, or None
-    mp_obj_t content;    // the body once read, else MP_OBJ_NULL
+    mp_obj_t content;    // the body as bytes once asked for, else MP_OBJ_NULL
+    vstr_t body;         // the body once read (body.buf NULL until then), made bytes on demand
     mp_obj_t headers;    // Headers view once asked for, else MP_OBJ_NULL
     mp_obj_t history;    // redirects followed (list), else MP_OBJ_NULL
     mp_obj_t encoding;   // for .text
@@ -52,6 +53,7 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     r->packed = packed;
     r->url = url;
     r->content = MP_OBJ_NULL;
+    r->body.buf = NULL;
     r->headers = MP_OBJ_NULL;
     r->history = MP_OBJ_NULL;
     r->encoding = MP_OBJ_NEW_QSTR(MP_QSTR_utf_hyphen_8);
@@ -119,8 +121,8 @@ static size_t read_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
     return (size_t)n;
 }
 
-// The rest of the body as one bytes object, allocated once when the length is known.
-static mp_obj_t read_all(fs_response_obj_t *r) {
+// The rest of the body into r->body, allocated once when the length is known.
+static void read_all(fs_response_obj_t *r) {
     fs_conn_obj_t *c = r->conn;
     vstr_t v;
     if (c->body_kind == FS_BODY_LENGTH) {
@@ -156,22 +158,43 @@ static mp_obj_t read_all(fs_response_obj_t *r) {
             v.len += n;
         }
     }
-    // Data first, then the small object: MicroPython's allocator moves its search start only
-    // after single-block allocations, so this order keeps later searches short.
-    return fs_new_bytes(&v);
+    r->body = v;
 }
 
-static mp_obj_t response_content(fs_response_obj_t *r) {
-    if (r->content == MP_OBJ_NULL) {
+// The body as bytes: its (single-block) object is made on first use, apart from the data.
+// MicroPython's allocator moves its search start only after single-block allocations; made
+// after the request's heap frames are freed, it lands in their hole and keeps the next
+// searches short (made inside them, each request would rescan all garbage since the last GC).
+static mp_obj_t content_of(fs_response_obj_t *r) {
+    if (r->content == MP_OBJ_NULL && r->body.buf != NULL) {
+        r->content = fs_new_bytes(&r->body);
+        r->body.buf = NULL;
+    }
+    return r->content;
+}
+
+// Read the whole body now (stream=False); the bytes object waits for first use.
+static void fetch(fs_response_obj_t *r) {
+    if (r->content == MP_OBJ_NULL && r->body.buf == NULL) {
         check(r);
         if (r->conn == NULL || r->conn->body_read > 0 || r->conn->view_pending) {
             mp_raise_msg(&mp_type_RuntimeError,
                          MP_ERROR_TEXT("the body was already consumed as a stream"));
         }
-        r->content = read_all(r);
+        read_all(r);
     }
-    return r->content;
 }
+
+static mp_obj_t response_content(fs_response_obj_t *r) {
+    fetch(r);
+    return content_of(r);
+}
+
+static mp_obj_t response_read_body(mp_obj_t self_in) {
+    fetch(MP_OBJ_TO_PTR(self_in));
+    return self_in;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(response_read_body_obj, response_read_body);
 
 // Give the connection up: what already arrived of the body is read (up to DRAIN_LIMIT, no
 // waiting) so a complete response keeps its connection; otherwise it is closed.
@@ -288,7 +311,7 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
     uint64_t written = 0;
     uint64_t next_report = piece;
     mp_obj_t total = mp_const_none;
-    if (r->content != MP_OBJ_NULL) {
+    if (content_of(r) != MP_OBJ_NULL) {
         mp_buffer_info_t b;
         mp_get_buffer_raise(r->content, &b, MP_BUFFER_READ);
         int e = write_out(f, native, b.buf, b.len);
@@ -356,7 +379,7 @@ static mp_obj_t response_save(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
         mp_raise_ValueError(MP_ERROR_TEXT("piece must be > 0"));
     }
     check(r);
-    if (r->content == MP_OBJ_NULL && (r->conn == NULL || r->conn->body_read > 0)) {
+    if (content_of(r) == MP_OBJ_NULL && (r->conn == NULL || r->conn->body_read > 0)) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("the body was already consumed"));
     }
     mp_obj_t f = a[ARG_target].u_obj;
@@ -411,7 +434,7 @@ typedef struct {
 static mp_obj_t iter_next(mp_obj_t self_in) {
     fs_iter_obj_t *it = MP_OBJ_TO_PTR(self_in);
     fs_response_obj_t *r = it->r;
-    if (r->content != MP_OBJ_NULL) {
+    if (content_of(r) != MP_OBJ_NULL) {
         size_t len;
         const char *data = mp_obj_str_get_data(r->content, &len);
         if (it->offset >= len) {
@@ -619,6 +642,7 @@ static const mp_rom_map_elem_t response_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_save), MP_ROM_PTR(&response_save_obj) },
     { MP_ROM_QSTR(MP_QSTR_raise_for_status), MP_ROM_PTR(&response_raise_for_status_obj) },
     { MP_ROM_QSTR(MP_QSTR_tls), MP_ROM_PTR(&response_tls_obj) },
+    { MP_ROM_QSTR(MP_QSTR__read_body), MP_ROM_PTR(&response_read_body_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
     { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&response_exit_obj) },
 };
