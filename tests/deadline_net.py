@@ -8,8 +8,6 @@ Nothing here sends a packet off this machine: the namespace's only links are loo
 TAP device that nobody reads (its packets are dropped), and the resolver it is given points
 at 127.0.0.1 inside it."""
 
-import contextlib
-import ctypes
 import itertools
 import os
 import pathlib
@@ -21,15 +19,13 @@ import subprocess
 import threading
 import time
 
-from lwip_net import dns_answer, parse
+from lwip_net import dns_answer, netns_entered, parse
 
-CLONE_NEWNET = 0x40000000
 LINK_IP = "10.77.0.1"  # the namespace's own address on tap0 (makes AI_ADDRCONFIG ask for A)
 BLACKHOLE_IP = "10.77.0.2"  # on tap0's link, with a permanent neighbour entry: SYNs vanish
 RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:30 attempts:1\n"
 
 _names = itertools.count()
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class Netns:
@@ -62,22 +58,9 @@ class Netns:
         self.check_blackhole()
         return self
 
-    @contextlib.contextmanager
     def entered(self):
         """Run the block in the namespace (this thread only): sockets made here live there."""
-        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-        target = os.open("/run/netns/" + self.name, os.O_RDONLY)
-        try:
-            if _libc.setns(target, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns into %s" % self.name)
-            try:
-                yield
-            finally:
-                if _libc.setns(own, CLONE_NEWNET) != 0:
-                    raise OSError(ctypes.get_errno(), "setns back")
-        finally:
-            os.close(own)
-            os.close(target)
+        return netns_entered(self.name)
 
     def check_blackhole(self):
         """A connect to BLACKHOLE_IP must hang (not fail at once), or the tests prove nothing."""

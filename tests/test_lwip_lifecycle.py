@@ -18,8 +18,6 @@ lwip_net.PRELUDE), the scripted servers' records, frames seen on tap0, wall time
 the script around the call. The servers run in this process with their sockets made inside
 the namespace (setns on one thread), so their records are plain Python objects here."""
 
-import contextlib
-import ctypes
 import errno
 import os
 import pathlib
@@ -45,8 +43,6 @@ from rawserver import RawServer  # noqa: E402
 BLACKHOLE_NET = "10.0.1.0/24"
 BLACKHOLE_IP = "10.0.1.9"  # off-link: lwIP sends the SYN to its gateway (the namespace), which drops it
 SILENT_NAME = "silent.fastsock.test"  # asked of a DNS server that never answers
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @pytest.fixture(scope="module")
@@ -65,22 +61,9 @@ def ns(request):
     return n
 
 
-@contextlib.contextmanager
 def entered(n):
     """Run the block in namespace n (this thread only): sockets made here live there."""
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open("/run/netns/" + n.name, os.O_RDONLY)
-    try:
-        if _libc.setns(target, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns into " + n.name)
-        try:
-            yield
-        finally:
-            if _libc.setns(own, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns back")
-    finally:
-        os.close(own)
-        os.close(target)
+    return L.netns_entered(n.name)
 
 
 def server(n, handler):

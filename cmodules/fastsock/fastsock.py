@@ -397,15 +397,13 @@ class Session:
                     conn.send(body)
                 # The response owns the connection from here (and hands it back itself).
                 return conn.getresponse(method == "HEAD", url)
-            except OSError:
+            except BaseException as e:
                 conn.close()
                 # Sent again only if the server cannot have seen it: a reused connection that
                 # ended before any byte of the response, an idempotent method, a repeatable body.
-                if attempt == 0 and conn.stale() and method in _IDEMPOTENT and blen != -1:
+                if (attempt == 0 and isinstance(e, OSError) and conn.stale() and method in _IDEMPOTENT
+                        and blen != -1):
                     continue
-                raise
-            except BaseException:
-                conn.close()
                 raise
 
     def get(self, url, **kw):
