@@ -22,3 +22,20 @@ def test_ruff_clean():
     targets += ["scripts/" + s for s in SCRIPTS]
     r = subprocess.run([ruff, "check", *targets], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_c_formats_work_with_newlib_nano():
+    # The ESP32 firmware links newlib-nano (--specs=nano.specs), whose printf family has no
+    # long long, size_t or intmax_t conversions: "%lld" printed "ld", and every request body
+    # went out as "Content-Length: ld" (found on the emulated ESP32). Numbers go through
+    # fs_u64_dec instead.
+    import re
+    bad = re.compile(r'"[^"]*%[-+ #0-9.]*(ll|j|z|t|L|q)[a-zA-Z][^"]*"')
+    found = []
+    for path in sorted((ROOT / "cmodules" / "fastsock").glob("*.c")):
+        if path.name.endswith("_posix.c"):
+            continue  # host-only transport
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if bad.search(line):
+                found.append("%s:%d: %s" % (path.name, n, line.strip()))
+    assert not found, "\n".join(found)

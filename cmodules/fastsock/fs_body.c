@@ -199,22 +199,21 @@ int fs_body_read(fs_conn_obj_t *c, uint8_t *buf, size_t len) {
 }
 
 mp_obj_t fs_body_error(fs_conn_obj_t *c, int code) {
-    char msg[112];
+    char msg[112], got[21], want[21];
     const char *what = "read";
+    fs_u64_dec(got, c->body_read);
     if (code == FS_ERR_TRUNCATED && c->body_kind == FS_BODY_LENGTH) {
-        snprintf(msg, sizeof(msg), "connection closed after %llu of %llu body bytes",
-                 (unsigned long long)c->body_read,
-                 (unsigned long long)(c->body_read + c->body_left));
+        fs_u64_dec(want, c->body_read + c->body_left);
+        snprintf(msg, sizeof(msg), "connection closed after %s of %s body bytes", got, want);
         what = msg;
     } else if (code == FS_ERR_TRUNCATED) {
-        snprintf(msg, sizeof(msg), "connection closed before the last chunk (%llu body bytes read)",
-                 (unsigned long long)c->body_read);
+        snprintf(msg, sizeof(msg), "connection closed before the last chunk (%s body bytes read)", got);
         what = msg;
     } else if (code == FS_ERR_TLS_TRUNCATED) {
         snprintf(msg, sizeof(msg),
-                 "TLS connection closed without close_notify after %llu body bytes "
+                 "TLS connection closed without close_notify after %s body bytes "
                  "(the body may be truncated)",
-                 (unsigned long long)c->body_read);
+                 got);
         what = msg;
     }
 #if FS_TLS

@@ -927,3 +927,17 @@ const char *fs_strerror(int code) {
             return code >= 0 ? "ok" : "unknown error";
     }
 }
+
+size_t fs_u64_dec(char *out, uint64_t v) {
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    out[n] = '\0';
+    return n;
+}

@@ -92,4 +92,9 @@ int fs_chunked_step(fs_chunked_t *c, const uint8_t *in, size_t len, size_t *data
 // Short English text for an FS_* code, for exception messages.
 const char *fs_strerror(int code);
 
+// Decimal digits of v into out (NUL-terminated; 21 bytes hold any value); returns the length.
+// Numbers are formatted here, not with printf: the ESP32 links newlib-nano, whose printf has
+// no %lld/%llu (it printed "Content-Length: ld").
+size_t fs_u64_dec(char *out, uint64_t v);
+
 #endif // FS_HTTP_H

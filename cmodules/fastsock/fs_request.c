@@ -102,7 +102,7 @@ void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, 
             framing = "Transfer-Encoding";
             values[N_DEFAULTS - 1] = "chunked";
         } else {
-            snprintf(num, sizeof(num), "%lld", (long long)blen);
+            fs_u64_dec(num, (uint64_t)blen);
             values[N_DEFAULTS - 1] = num;
         }
     }
