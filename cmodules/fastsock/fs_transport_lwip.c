@@ -28,7 +28,16 @@
 #define FS_LWIP_MAX_CONNECTING (8)
 #endif
 
-_Static_assert(FS_LWIP_MAX_BUFFERED + TCP_WND < 0xffff, "pbuf chains are limited to 64 KB");
+// Most bytes held unconsumed while the caller still asks for more (a head being parsed):
+// beyond this a fill fails with ENOBUFS. One receive adds up to TCP_WND to the chain, whose
+// tot_len is 16 bits, so a large window (the SPIRAM board's 46080) lowers the cap.
+#define FS_LWIP_BUFFER_WANTED (FS_MAX_HEAD_BYTES + 16384)
+#ifndef FS_LWIP_MAX_BUFFERED
+#define FS_LWIP_MAX_BUFFERED \
+    (FS_LWIP_BUFFER_WANTED < 0xffff - TCP_WND ? FS_LWIP_BUFFER_WANTED : 0xffff - TCP_WND)
+#endif
+_Static_assert(FS_LWIP_MAX_BUFFERED + TCP_WND <= 0xffff, "pbuf chains are limited to 64 KB");
+_Static_assert(FS_LWIP_MAX_BUFFERED >= FS_MAX_HEAD_BYTES + TCP_MSS, "a head at the limit must fit");
 
 fs_tp_stats_t fs_tp_stats;
 

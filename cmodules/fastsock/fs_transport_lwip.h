@@ -8,12 +8,6 @@
 
 #include "fs_config.h"
 
-// Most bytes held unconsumed while the caller still asks for more (a head being parsed):
-// beyond this a fill fails with ENOBUFS. Must stay below 64 KB (pbuf tot_len is 16 bits).
-#ifndef FS_LWIP_MAX_BUFFERED
-#define FS_LWIP_MAX_BUFFERED (FS_MAX_HEAD_BYTES + 16384)
-#endif
-
 struct netconn;
 struct pbuf;
 
