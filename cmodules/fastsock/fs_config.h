@@ -3,6 +3,13 @@
 #ifndef FS_CONFIG_H
 #define FS_CONFIG_H
 
+// An ESP32 compile that misses ESP-IDF's build-wide definitions takes the host's code paths
+// (glibc malloc_usable_size, /etc/ssl CA file) and links anyway: see micropython.cmake.
+// (MicroPython's qstr scan, NO_QSTR, preprocesses without them and compiles nothing.)
+#if defined(__XTENSA__) && !defined(ESP_PLATFORM) && !defined(NO_QSTR)
+#error "fastsock: ESP_PLATFORM is not defined in an Xtensa build; give the module IDF's COMPILE_DEFINITIONS"
+#endif
+
 // Largest response head (status line + headers + blank line) accepted: bounds the bytes
 // held back before the body starts; nginx's own default for request heads is 8 KB.
 #ifndef FS_MAX_HEAD_BYTES

@@ -4,7 +4,9 @@
 // recv_into where the transport can); decrypted bytes go to
 // one buffer per connection that the engine parses in place. Memory is counted through
 // mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each handshake.
+#ifndef _GNU_SOURCE // ESP-IDF defines it for every file
 #define _GNU_SOURCE // memmem, malloc_usable_size
+#endif
 #include "fs_config.h"
 #if FS_TLS
 
