@@ -1,7 +1,12 @@
 // ESP32_NET: generic ESP32 module with the fastsock HTTP client.
-// The SPIRAM variant overrides the board name from mpconfigvariant_SPIRAM.cmake.
+// Variants pass a plain flag (a -D value with spaces or parentheses would be split apart in
+// MicroPython's qstr scan, which then misreads every file) and the name is chosen here.
 
-#ifndef MICROPY_HW_BOARD_NAME
+#if defined(ESP32_NET_VARIANT_SPIRAM)
+#define MICROPY_HW_BOARD_NAME "ESP32_NET (fastsock) with SPIRAM"
+#elif defined(ESP32_NET_VARIANT_QEMU)
+#define MICROPY_HW_BOARD_NAME "ESP32_NET (fastsock) for QEMU"
+#else
 #define MICROPY_HW_BOARD_NAME "ESP32_NET (fastsock)"
 #endif
 

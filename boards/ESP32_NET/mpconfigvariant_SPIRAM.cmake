@@ -8,7 +8,12 @@ set(SDKCONFIG_DEFAULTS
     ${MICROPY_BOARD_DIR}/sdkconfig.spiram
 )
 
-# Quoted as a whole: the parentheses would split CMake's unquoted NAME="..." form in two.
-list(APPEND MICROPY_DEF_BOARD
-    "MICROPY_HW_BOARD_NAME=\"ESP32_NET (fastsock) with SPIRAM\""
-)
+# The board name is chosen in mpconfigboard.h from this flag.
+list(APPEND MICROPY_DEF_BOARD ESP32_NET_VARIANT_SPIRAM=1)
+
+# A build whose GCC lacks Espressif's -mfix-esp32-psram-cache-issue (the emulated rig's, built
+# from Debian's GCC) names a fragment here that turns the PSRAM cache workaround off (valid on
+# chip revision 3 only): scripts/build-firmware --rig does this. Release builds leave it unset.
+if(DEFINED ENV{ESP32_NET_SDKCONFIG_EXTRA})
+    list(APPEND SDKCONFIG_DEFAULTS $ENV{ESP32_NET_SDKCONFIG_EXTRA})
+endif()
