@@ -58,7 +58,7 @@ def test_without_esp_idf_stops_at_once_with_instructions(tmp_path):
     assert elapsed < 10
     err = proc.stderr
     assert "ESP-IDF not found: IDF_PATH is not set and idf.py is not on PATH" in err
-    assert "v5.5.1" in err and "scripts/build-firmware --docker" in err and "espressif/idf:v5.5.1" in err
+    assert "v5.5.3" in err and "scripts/build-firmware --docker" in err and "espressif/idf:v5.5.3" in err
     assert "install.sh esp32" in err
     assert "cloning" not in proc.stdout + err, "must not start any download before checking ESP-IDF"
 
@@ -95,7 +95,7 @@ def fake_toolchain(tmp_path):
     (mpy / "ports" / "esp32").mkdir(parents=True)
     (mpy / "mpy-cross" / "Makefile").write_text(FAKE_MPY_CROSS_MAKEFILE)
     (mpy / "ports" / "esp32" / "Makefile").write_text(FAKE_PORT_MAKEFILE)
-    idf = "#!/bin/sh\n[ \"$1\" = --version ] && echo 'ESP-IDF v5.5.1'\n"
+    idf = "#!/bin/sh\n[ \"$1\" = --version ] && echo 'ESP-IDF v5.5.3'\n"
     log = tmp_path / "make.log"
     env = {"MICROPY_DIR": str(mpy), "FAKE_LOG": str(log)}
     return bin_dir(tmp_path, {"idf.py": idf}), env, log
