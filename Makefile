@@ -1,11 +1,15 @@
 # fastsock: the two commands from the README, and the pieces they are made of.
 #   make run   build the host firmware, serve sample files with nginx, fetch them with fastsock
-#   make test  build everything and run the whole test suite
-.PHONY: all deps host run test clean
+#   make test  build everything and run the whole test suite (the device tests too when the
+#              emulated-ESP32 rig exists; otherwise one line says they were not run)
+#   make test-device  build the QEMU firmware with the rig, boot it, run tests/device on it
+.PHONY: all deps host run test test-device clean
 
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 HOST_MAKE = $(MAKE) --no-print-directory -C firmware/host
+RIG ?= $(or $(FASTSOCK_RIG),$(HOME)/.cache/fastsock/esp32-rig)
+RIG_MISSING = no emulated-ESP32 rig in $(RIG); build it with: scripts/esp32-rig --sources DIR (see docs/firmware.md)
 
 all: host
 
@@ -25,7 +29,17 @@ run: host
 	@$(PYTHON) scripts/demo.py
 
 test: host
-	@$(PYTHON) -m pytest tests $(PYTEST_ARGS)
+	@$(PYTHON) -m pytest tests --ignore=tests/device $(PYTEST_ARGS)
+	@if scripts/esp32-rig --cache "$(RIG)" --check >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory test-device; \
+	else echo "device tests not run: $(RIG_MISSING)"; fi
+
+test-device: deps
+	@scripts/esp32-rig --cache "$(RIG)" --check >/dev/null 2>&1 || { echo "make test-device: $(RIG_MISSING)" >&2; exit 2; }
+	@echo "== building the ESP32_NET-QEMU firmware with the rig"
+	@scripts/build-firmware --rig "$(RIG)" --variant QEMU --out-dir build/device
+	@echo "== booting it in QEMU and running tests/device"
+	@FASTSOCK_RIG="$(RIG)" $(PYTHON) -m pytest tests/device $(PYTEST_ARGS)
 
 clean:
 	rm -rf build

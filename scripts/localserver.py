@@ -30,7 +30,8 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    access_log off;
+    log_format fs '$connection $connection_requests $request_method $uri $status $request_length $bytes_sent';
+    {access_log}
     client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;
@@ -45,6 +46,7 @@ http {{
         listen {host}:{port};
         root {root};
         {chunked}
+        location ~ ^/redirect/(.*)$ {{ return 302 /$1; }}
     }}
 {tls_servers}}}
 """
@@ -112,8 +114,9 @@ def find_nginx():
 
 
 class Nginx:
-    def __init__(self, root, host="127.0.0.1", port=None, tls=()):
+    def __init__(self, root, host="127.0.0.1", port=None, tls=(), access_log=False):
         self.root = pathlib.Path(root).resolve()
+        self.access_log = access_log
         self.host = host
         self.port = port or free_port(host)
         self.tls = list(tls)
@@ -141,6 +144,7 @@ class Nginx:
         conf.write_text(CONF.format(
             load_echo="load_module %s;" % ECHO_MODULE if have_echo else "",
             user="user root;" if os.geteuid() == 0 else "",
+            access_log="access_log %s/access.log fs;" % prefix if self.access_log else "access_log off;",
             prefix=prefix, host=self.host, port=self.port, root=self.root,
             chunked=chunked, tls_servers=tls_servers,
         ))
@@ -161,6 +165,17 @@ class Nginx:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("nginx did not start listening on port %d within 10 s" % self.port)
+
+    def requests(self):
+        """What the server saw (needs access_log=True): one dict per request, in order, with
+        the connection number and the request's index on it, method, uri, status, the request's
+        length and the bytes sent."""
+        keys = ("connection", "index", "method", "uri", "status", "request_length", "bytes_sent")
+        out = []
+        for line in (pathlib.Path(self._tmp.name) / "access.log").read_text().splitlines():
+            f = line.split()
+            out.append({k: (v if k in ("method", "uri") else int(v)) for k, v in zip(keys, f)})
+        return out
 
     def stop(self):
         if self.proc is not None:
@@ -214,7 +229,7 @@ def make_pki(d, dns_names=("localhost",)):
         _openssl(d, "req", "-new", "-key", name + ".key", "-subj", "/CN=" + cn, "-out", name + ".csr")
         (d / (name + ".ext")).write_text(
             "subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
-            "extendedKeyUsage=serverAuth\n" % ",".join("DNS:" + n for n in names))
+            "extendedKeyUsage=serverAuth\n" % ",".join(n if n.startswith("IP:") else "DNS:" + n for n in names))
         _openssl(d, "ca", "-batch", "-config", "ca.cnf", "-cert", ca + ".pem", "-keyfile", ca + ".key",
                  "-in", name + ".csr", "-out", name + ".pem", "-startdate", dates[0], "-enddate", dates[1],
                  "-extfile", name + ".ext", "-notext")
