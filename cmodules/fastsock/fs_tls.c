@@ -453,7 +453,14 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     fs_tls_t *t = ctx;
     t->certs_seen++;
     if (t->conf->chain_vrfy != NULL) {
-        return t->conf->chain_vrfy(t->conf->chain_p, crt, depth, flags);
+        int r = t->conf->chain_vrfy(t->conf->chain_p, crt, depth, flags);
+        // The bundle answers "no trusted root" with an error, which mbedTLS turns into
+        // X509_FATAL_ERROR and loses the reason; as a flag it is a verification failure.
+        if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+            *flags |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+            return 0;
+        }
+        return r;
     }
     return 0;
 }
