@@ -14,6 +14,7 @@ bench_device.py).
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -43,6 +44,13 @@ def default_firmware():
     return pathlib.Path(env) if env else rig_dir() / "build-ESP32_NET-QEMU" / "firmware.bin"
 
 
+def board_firmware():
+    """The ESP32_NET image users flash, as make test-device builds it with the rig
+    ($FASTSOCK_BOARD_FIRMWARE names another)."""
+    env = os.environ.get("FASTSOCK_BOARD_FIRMWARE")
+    return pathlib.Path(env) if env else rig_dir() / "build-ESP32_NET" / "firmware.bin"
+
+
 def flash_image(firmware, dest):
     """A QEMU flash file: erased bytes up to the bootloader offset, the image, erased to 4 MB."""
     data = pathlib.Path(firmware).read_bytes()
@@ -52,10 +60,77 @@ def flash_image(firmware, dest):
                                    b"\xff" * (FLASH_SIZE - APP_OFFSET - len(data)))
 
 
-class Device:
-    def __init__(self, firmware, rig=None, log=None, plugin=None, extra_args=()):
+def qemu_command(rig, tmp, serial):
+    """qemu-system-xtensa's esp32 machine on tmp/flash.bin with its serial port at serial;
+    $FASTSOCK_QEMU names Espressif's own build (it finds its ROM files itself)."""
+    own = os.environ.get("FASTSOCK_QEMU")
+    qemu = pathlib.Path(own) if own else rig / "qemu-esp32" / "bin" / "qemu-system-xtensa"
+    if not qemu.exists():
+        raise FileNotFoundError("%s missing: build the rig (scripts/esp32-rig)" % qemu)
+    cmd = [str(qemu), "-M", "esp32", "-display", "none", "-serial", serial, "-monitor", "none",
+           "-drive", "file=%s,if=mtd,format=raw" % (tmp / "flash.bin")]
+    if not own:
+        cmd += ["-L", str(rig / "qemu-esp32" / "share")]
+    efuse = rig / "qemu_efuse.bin"  # ESP-IDF's default (chip revision 3), as idf.py qemu
+    if efuse.exists():
+        shutil.copy(efuse, tmp / "efuse.bin")
+        cmd += ["-drive", "file=%s,if=none,format=raw,id=efuse" % (tmp / "efuse.bin"),
+                "-global", "driver=nvram.esp32.efuse,property=drive,value=efuse"]
+    return cmd
+
+
+class RomLoader:
+    """An erased chip held in the ROM's serial download mode (strapping pins as the BOOT
+    button sets them), its UART on a loopback TCP port: esptool talks to it as to a board.
+
+        with RomLoader(tmp) as chip:
+            run esptool/scripts/flash with --port chip.port --before no-reset
+        chip.flash   the flash file as the chip left it
+    """
+
+    def __init__(self, tmp, rig=None):
+        self.tmp = pathlib.Path(tmp)
         self.rig = pathlib.Path(rig or rig_dir())
-        self.firmware = pathlib.Path(firmware)
+        self.flash = self.tmp / "flash.bin"
+        self.proc = None
+
+    def __enter__(self):
+        self.flash.write_bytes(b"\xff" * FLASH_SIZE)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = qemu_command(self.rig, self.tmp, "tcp:127.0.0.1:%d,server,nowait" % port)
+        cmd += ["-global", "driver=esp32.gpio,property=strap_mode,value=0x0f", "-nic", "none"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     cwd=self.tmp)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()
+                    raise DeviceError("QEMU did not open its serial port")
+                time.sleep(0.1)
+        self.port = "socket://127.0.0.1:%d" % port
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stderr.close()
+            self.proc = None
+
+
+class Device:
+    def __init__(self, firmware=None, rig=None, log=None, plugin=None, extra_args=(), flash=None):
+        """Boots firmware.bin written into a fresh flash image, or a copy of an existing flash
+        file (flash=, e.g. one that scripts/flash wrote through RomLoader)."""
+        self.rig = pathlib.Path(rig or rig_dir())
+        self.firmware = pathlib.Path(firmware) if firmware else None
+        self.flash = pathlib.Path(flash) if flash else None
         self.log_path = pathlib.Path(log) if log else None
         self.plugin = plugin
         self.extra_args = list(extra_args)
@@ -67,27 +142,18 @@ class Device:
 
     # --- process ------------------------------------------------------------------------
     def start(self, boot_timeout=60):
-        # $FASTSOCK_QEMU: Espressif's own qemu-system-xtensa (it finds its ROM files itself).
-        own = os.environ.get("FASTSOCK_QEMU")
-        qemu = pathlib.Path(own) if own else self.rig / "qemu-esp32" / "bin" / "qemu-system-xtensa"
-        for p in (qemu, self.firmware):
-            if not p.exists():
-                raise FileNotFoundError("%s missing: build the rig (scripts/esp32-rig) and the "
-                                        "QEMU firmware (make test-device does both checks)" % p)
         self._tmp = tempfile.TemporaryDirectory(prefix="fastsock-qemu-")
         tmp = pathlib.Path(self._tmp.name)
-        flash_image(self.firmware, tmp / "flash.bin")
-        cmd = [str(qemu), "-M", "esp32", "-display", "none", "-serial", "stdio", "-monitor", "none",
-               "-drive", "file=%s,if=mtd,format=raw" % (tmp / "flash.bin"),
-               "-global", "driver=timer.esp32.timg,property=wdt_disable,value=true",
-               "-nic", "user,model=open_eth"]
-        if not own:
-            cmd += ["-L", str(self.rig / "qemu-esp32" / "share")]
-        efuse = self.rig / "qemu_efuse.bin"  # ESP-IDF's default (chip revision 3), as idf.py qemu
-        if efuse.exists():
-            shutil.copy(efuse, tmp / "efuse.bin")
-            cmd += ["-drive", "file=%s,if=none,format=raw,id=efuse" % (tmp / "efuse.bin"),
-                    "-global", "driver=nvram.esp32.efuse,property=drive,value=efuse"]
+        if self.flash:
+            shutil.copy(self.flash, tmp / "flash.bin")
+        else:
+            if not self.firmware.exists():
+                raise FileNotFoundError("%s missing: build the QEMU firmware (make test-device "
+                                        "does)" % self.firmware)
+            flash_image(self.firmware, tmp / "flash.bin")
+        cmd = qemu_command(self.rig, tmp, "stdio")
+        cmd += ["-global", "driver=timer.esp32.timg,property=wdt_disable,value=true",
+                "-nic", "user,model=open_eth"]
         if self.plugin:
             cmd += ["-plugin", self.plugin]
         cmd += self.extra_args
