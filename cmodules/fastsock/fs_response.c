@@ -262,29 +262,30 @@ static mp_obj_t response_readinto(mp_obj_t self_in, mp_obj_t buf_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(response_readinto_obj, response_readinto);
 
-// Write n bytes to f: a native stream straight from p (no Python runs); a Python object's
-// write() gets its own bytes copy, made before the receive buffer is released. Returns 0 or
-// an error code (-errno, FS_ERR_WRITE_ZERO).
-static int write_out(mp_obj_t f, const mp_stream_p_t *native, const uint8_t *p, size_t n) {
-    if (native != NULL) {
-        while (n > 0) {
-            int err;
-            mp_uint_t w = native->write(f, p, n, &err);
-            if (w == MP_STREAM_ERROR) {
-                return -err;
-            }
-            if (w == 0) {
-                return FS_ERR_WRITE_ZERO;
-            }
-            p += w;
-            n -= w;
+// Write n bytes to a native stream straight from p (no Python runs). Returns 0 or an error
+// code (-errno, FS_ERR_WRITE_ZERO).
+static int write_native(mp_obj_t f, const mp_stream_p_t *native, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        int err;
+        mp_uint_t w = native->write(f, p, n, &err);
+        if (w == MP_STREAM_ERROR) {
+            return -err;
         }
-        return 0;
+        if (w == 0) {
+            return FS_ERR_WRITE_ZERO;
+        }
+        p += w;
+        n -= w;
     }
-    // A Python writer takes all of it (returns None or n, as files do) or fails the save.
+    return 0;
+}
+
+// A Python writer's write(obj) for an object of n bytes it may keep: it takes all of them
+// (returns None or n, as files do) or the save fails.
+static int write_py(mp_obj_t f, mp_obj_t obj, size_t n) {
     mp_obj_t dest[3];
     mp_load_method(f, MP_QSTR_write, dest);
-    dest[2] = mp_obj_new_bytes(p, n);
+    dest[2] = obj;
     mp_obj_t w = mp_call_method_n_kw(1, 0, dest);
     if (w != mp_const_none && mp_obj_get_int(w) != (mp_int_t)n) {
         return FS_ERR_WRITE_ZERO;
@@ -314,7 +315,8 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
     if (content_of(r) != MP_OBJ_NULL) {
         mp_buffer_info_t b;
         mp_get_buffer_raise(r->content, &b, MP_BUFFER_READ);
-        int e = write_out(f, native, b.buf, b.len);
+        // The content is an immutable bytes object already: a Python writer gets it as is.
+        int e = native != NULL ? write_native(f, native, b.buf, b.len) : write_py(f, r->content, b.len);
         if (e < 0) {
             nlr_raise(fs_exc_make(e, "write", NULL));
         }
@@ -338,13 +340,13 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
             size_t k = (size_t)n < piece ? (size_t)n : piece;
             int e;
             if (native != NULL) {
-                e = write_out(f, native, p, k);
+                e = write_native(f, native, p, k);
                 fs_body_consume(r->conn, k);
             } else {
-                // Python runs in write(): it gets a copy, and the run is released first.
+                // Python runs in write(): it gets its own copy, and the run is released first.
                 mp_obj_t copy = mp_obj_new_bytes(p, k);
                 fs_body_consume(r->conn, k);
-                e = write_out(f, NULL, (const uint8_t *)mp_obj_str_get_str(copy), k);
+                e = write_py(f, copy, k);
             }
             if (e < 0) {
                 nlr_raise(fs_exc_make(e, "write", NULL));
