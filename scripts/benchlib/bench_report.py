@@ -741,6 +741,13 @@ def report(v, pngs):
              "the full body length. Runs near the limit can differ by a few hundred bytes between runs.")
     L.append("- Raw numbers: `results.json` beside this report.")
     L.append("")
+    if res.get("device"):
+        import device_bench
+        L.append("")
+        L.append(device_bench.markdown(res["device"]))
+    elif res.get("device_skipped"):
+        L.append("")
+        L.append("## Emulated ESP32\n\nNot measured in this run: %s" % res["device_skipped"])
     return "\n".join(L)
 
 
