@@ -30,5 +30,5 @@ def test_engine_builds_for_xtensa():
     cc = es.require("xtensa-lx106-elf-gcc", "gcc-xtensa-lx106")
     src = es.ROOT / "cmodules" / "fastsock" / "fs_http.c"
     es.BUILD.mkdir(parents=True, exist_ok=True)
-    es.run([cc, "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror", "-c", src, "-o",
+    es.run([cc, "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror", "-DFS_STANDALONE=1", "-c", src, "-o",
             es.BUILD / "fs_http_xtensa.o"])

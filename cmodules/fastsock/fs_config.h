@@ -5,8 +5,9 @@
 
 // An ESP32 compile that misses ESP-IDF's build-wide definitions takes the host's code paths
 // (glibc malloc_usable_size, /etc/ssl CA file) and links anyway: see micropython.cmake.
-// (MicroPython's qstr scan, NO_QSTR, preprocesses without them and compiles nothing.)
-#if defined(__XTENSA__) && !defined(ESP_PLATFORM) && !defined(NO_QSTR)
+// (MicroPython's qstr scan, NO_QSTR, preprocesses without them and compiles nothing;
+// FS_STANDALONE marks the deliberate compiles outside ESP-IDF: scripts/codesize, tests.)
+#if defined(__XTENSA__) && !defined(ESP_PLATFORM) && !defined(NO_QSTR) && !defined(FS_STANDALONE)
 #error "fastsock: ESP_PLATFORM is not defined in an Xtensa build; give the module IDF's COMPILE_DEFINITIONS"
 #endif
 
