@@ -323,26 +323,29 @@ def test_json(run, server, www):
 
 
 def test_heap_flat_over_100_requests(run, server):
-    # In a function, so the REPL's globals dict growing does not count; the first requests
-    # warm the Session (pool entry, cached host) and the interpreter's caches.
+    # Everything in one function: new REPL globals (a resize of the globals dict is ~1.4 KB)
+    # would count as heap. The first requests warm the Session and the interpreter's caches.
     out = run("""
         import fastsock, gc
         def heap_after(s, url, n):
             for i in range(n):
                 s.get(url).content
             gc.collect()
-            return gc.mem_free()
-        s = fastsock.Session()
-        url = %r
-        a = heap_after(s, url, 5)
-        b = heap_after(s, url, 100)
-        c = heap_after(s, url, 100)
-        s.close()
-        print(a, b, c)
+            return gc.mem_alloc()
+        def check(url):
+            s = fastsock.Session()
+            a = heap_after(s, url, 5)
+            b = heap_after(s, url, 100)
+            c = heap_after(s, url, 100)
+            s.close()
+            return a, b, c
+        print(*check(%r))
     """ % server.dev_url("/1k.bin"), timeout=300)
     a, b, c = map(int, out.split())
-    # Not growing: neither the first 100 nor the next 100 requests keep heap.
-    assert a - b < 512 and b - c < 512, (a, b, c)
+    # Not growing: neither the first 100 nor the next 100 requests keep heap. The margin is
+    # one response lingering on the C stack (MicroPython's GC is conservative, ~1.5 KB); 21
+    # bytes kept per request would exceed it.
+    assert b - a < 2048 and c - b < 2048, (a, b, c)
 
 
 def test_save_10mb_into_a_null_stream_heap_flat(run, server, www):
@@ -351,21 +354,33 @@ def test_save_10mb_into_a_null_stream_heap_flat(run, server, www):
         import fastsock, gc, hashlib, binascii
         class Sink:
             def __init__(self):
-                self.n = 0; self.h = hashlib.sha256(); self.low = gc.mem_free()
+                self.n = 0; self.h = hashlib.sha256()
             def write(self, b):
                 self.n += len(b); self.h.update(b)
-                self.low = min(self.low, gc.mem_free())
                 return len(b)
-        gc.collect(); before = gc.mem_free()
-        sink = Sink()
-        with fastsock.get(%r, stream=True) as r:
-            r.save(sink)
-        gc.collect(); after = gc.mem_free()
-        print(sink.n, binascii.hexlify(sink.h.digest()).decode(), before - after)
-    """ % server.dev_url("/10m.bin"), timeout=600)
-    n, digest, grown = out.split()
+        def save_to(url, sink):
+            with fastsock.get(url, stream=True) as r:
+                r.save(sink)
+        def check(one_mb, url):
+            # MicroPython's GC is conservative: the last response can linger on the C stack
+            # (~1.5 KB) until the next call, so a leak is told by growth over repeated saves.
+            save_to(one_mb, Sink())  # warm: the save path's first use, the URL caches
+            fastsock.get(url, stream=True).close()
+            sink = Sink()
+            gc.collect(); a = gc.mem_alloc()
+            save_to(url, sink)
+            gc.collect(); b = gc.mem_alloc()
+            for i in range(8):
+                save_to(one_mb, Sink())
+            gc.collect(); c = gc.mem_alloc()
+            return sink.n, binascii.hexlify(sink.h.digest()).decode(), b - a, c - b
+        print(*check(%r, %r))
+    """ % (server.dev_url("/1m.bin"), server.dev_url("/10m.bin")), timeout=600)
+    n, digest, grown10, grown8 = out.split()
     assert int(n) == 10 << 20 and digest == sha(www, "10m.bin")
-    assert int(grown) < 1024, out
+    # Anything kept per 4 KB piece would be >= 40 KB over 10 MB; a response kept per save
+    # ~12 KB over 8 saves. One lingering response is 1.5 KB.
+    assert int(grown10) < 4096 and int(grown8) < 4096, out
 
 
 @pytest.fixture
