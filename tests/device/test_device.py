@@ -8,12 +8,12 @@ import hashlib
 import json
 import re
 import socket
-import threading
 import time
 
 import pytest
 
 from qemu_device import DeviceError, default_firmware
+from rawserver import RawServer, canned, keep_alive, stall
 
 
 def sha(www, name):
@@ -129,34 +129,9 @@ def test_redirect_followed_with_history(run, server, www):
 @pytest.fixture
 def recording_server():
     """Records each request (head and body, read up to its Content-Length) and answers 200."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    srv.settimeout(30)
     seen = []
-
-    def serve():
-        try:
-            c, _ = srv.accept()
-            c.settimeout(10)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += c.recv(4096)
-            head, _, body = data.partition(b"\r\n\r\n")
-            m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-            while m and len(body) < int(m.group(1)):
-                body += c.recv(4096)
-            seen.append((head, body))
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            c.close()
-        except OSError as e:
-            seen.append(("error", e))
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1], seen
-    srv.close()
-    t.join()
+    with RawServer(keep_alive(lambda raw: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", seen)) as srv:
+        yield srv.port, seen
 
 
 def test_post_sends_content_length_and_body_once(run, recording_server):
@@ -169,35 +144,16 @@ def test_post_sends_content_length_and_body_once(run, recording_server):
     seen = recording_server[1]
     assert out.split() == ["200", "ok"]
     assert len(seen) == 1, seen
-    head, body = seen[0]
+    head, _, body = seen[0].partition(b"\r\n\r\n")
     assert b"\r\nContent-Length: 3000" in head, head
     assert body == b"a" * 3000
 
 
 @pytest.fixture
 def silent_server():
-    """Accepts connections and never answers; closes everything on exit."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    conns, stop = [], threading.Event()
-
-    def loop():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conns.append(srv.accept()[0])
-            except OSError:
-                pass
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join()
-    for c in conns:
-        c.close()
-    srv.close()
+    """Accepts connections, reads the request and never answers."""
+    with RawServer(stall) as srv:
+        yield srv.port
 
 
 def test_read_timeout_on_a_silent_server(run, silent_server):
@@ -386,25 +342,8 @@ def test_save_10mb_into_a_null_stream_heap_flat(run, server, www):
 @pytest.fixture
 def short_server():
     """Answers every request with Content-Length 1000 and 10 body bytes, then closes."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    srv.settimeout(30)
-
-    def serve():
-        try:
-            c, _ = srv.accept()
-            c.recv(4096)
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
-            c.close()
-        except OSError:
-            pass
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    srv.close()
-    t.join()
+    with RawServer(canned(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")) as srv:
+        yield srv.port
 
 
 def test_truncated_body_raises(run, short_server):
