@@ -37,12 +37,17 @@ import gc, time, machine, socket, fastsock, requests, hashlib, binascii
 SINK = type('Sink', (), {'write': lambda self, b: len(b)})()
 SESSION = fastsock.Session()
 
-def c_seed(u): return len(get_join(u)[1])
-def c_requests(u):
-    r = requests.get(u, timeout=30); n = len(r.content); r.close(); return n
-def c_fastsock(u): return len(fastsock.get(u, timeout=30).content)
-def c_fastsock_session(u): return len(SESSION.get(u, timeout=30).content)
-def c_fastsock_save(u): return fastsock.get(u, stream=True, timeout=30).save(SINK)
+# Each client fetches u: an in-memory client returns the body, save() writes it to sink.
+def c_seed(u, sink): return get_join(u)[1]
+def c_requests(u, sink):
+    r = requests.get(u, timeout=30); b = r.content; r.close(); return b
+def c_fastsock(u, sink): return fastsock.get(u, timeout=30).content
+def c_fastsock_session(u, sink): return SESSION.get(u, timeout=30).content
+def c_fastsock_save(u, sink): return fastsock.get(u, stream=True, timeout=30).save(sink)
+
+def got(fn, u):
+    b = fn(u, SINK)
+    return b if isinstance(b, int) else len(b)
 
 class HashSink:
     def __init__(self):
@@ -51,19 +56,11 @@ class HashSink:
         self.h.update(b)
         return len(b)
 
-def digest_of(name, u):
-    # The body as each client hands it over, hashed (outside the measured calls).
-    if name == 'fastsock_save':
-        s = HashSink(); fastsock.get(u, stream=True, timeout=30).save(s); d = s.h.digest()
-    elif name == 'seed':
-        d = hashlib.sha256(get_join(u)[1]).digest()
-    elif name == 'requests':
-        r = requests.get(u, timeout=30); d = hashlib.sha256(r.content).digest(); r.close()
-    elif name == 'fastsock_session':
-        d = hashlib.sha256(SESSION.get(u, timeout=30).content).digest()
-    else:
-        d = hashlib.sha256(fastsock.get(u, timeout=30).content).digest()
-    return binascii.hexlify(d).decode()
+def digest_of(fn, u):
+    # The body as the client hands it over, hashed (outside the measured calls).
+    s = HashSink()
+    b = fn(u, s)
+    return binascii.hexlify((s.h if isinstance(b, int) else hashlib.sha256(b)).digest()).decode()
 
 def heap_of(fn, url):
     # One request with the GC off: what it allocates. Only for bodies well inside the heap:
@@ -72,7 +69,7 @@ def heap_of(fn, url):
     gc.disable()
     try:
         a0 = gc.mem_alloc()
-        fn(url)
+        got(fn, url)
         return gc.mem_alloc() - a0
     finally:
         gc.enable()
@@ -81,7 +78,7 @@ def heap_of(fn, url):
 def measure(name, url, n, size, digest, marks, heap):
     fn = globals()['c_' + name]
     try:
-        if digest_of(name, url) != digest:
+        if digest_of(fn, url) != digest:
             return 'error: wrong body (sha256 differs from the served file)'
         alloc = heap_of(fn, url) if heap else -1
         gc.collect()
@@ -89,7 +86,7 @@ def measure(name, url, n, size, digest, marks, heap):
             machine.mem32[%(mark)d] = 0
         t0 = time.ticks_us()
         for i in range(n):
-            if fn(url) != size:
+            if got(fn, url) != size:
                 return 'error: short body'
         us = time.ticks_diff(time.ticks_us(), t0)
         if marks:
