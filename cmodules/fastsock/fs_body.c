@@ -87,12 +87,6 @@ static int body_eof(fs_conn_obj_t *c, int r) {
 }
 
 int fs_body_peek(fs_conn_obj_t *c, const uint8_t **ptr, bool wait) {
-    if (c->view_pending) {
-        // The run lent out by a memoryview is done with.
-        size_t n = c->view_pending;
-        c->view_pending = 0;
-        fs_body_consume(c, n);
-    }
     for (;;) {
         if (c->state != FS_CONN_BODY) {
             return c->state == FS_CONN_DONE ? 0 : -MP_ENOTCONN;
@@ -167,7 +161,7 @@ int fs_body_read(fs_conn_obj_t *c, uint8_t *buf, size_t len) {
     }
 #if !FS_TRANSPORT_LWIP
     if (c->state == FS_CONN_BODY && c->body_kind == FS_BODY_LENGTH && len >= DIRECT_MIN &&
-        c->view_pending == 0 && c->io.ops->buffered(c->io.ctx) == 0) {
+        c->io.ops->buffered(c->io.ctx) == 0) {
         size_t want = len < c->body_left ? len : (size_t)c->body_left;
         int n = c->io.ops->recv_into(c->io.ctx, buf, want, fs_conn_deadline(c, c->read_ms));
         if (n > 0) {

@@ -62,7 +62,6 @@ void fs_conn_close(fs_conn_obj_t *c) {
         fs_stats.open--;
     }
     c->state = FS_CONN_CLOSED;
-    c->view_pending = 0;
 }
 
 MP_NORETURN void fs_conn_raise(fs_conn_obj_t *c, int code, const char *what) {

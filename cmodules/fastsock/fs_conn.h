@@ -54,8 +54,6 @@ typedef struct {
     uint64_t body_left;   // FS_BODY_LENGTH: body bytes not yet handed out
     uint64_t body_read;   // body bytes handed out so far
     size_t run_left;      // FS_BODY_CHUNKED: decoded body bytes waiting at the front
-    size_t view_pending;  // bytes lent out through `view`, consumed on the next run
-    mp_obj_array_t *view; // one memoryview re-pointed at each run, made once
     fs_deadline_t total;  // the request's total deadline (FS_FOREVER: none)
     uint32_t read_ms;     // per-wait read/write timeout (0: none)
     uint32_t requests;    // requests sent on this connection

@@ -177,7 +177,7 @@ static mp_obj_t content_of(fs_response_obj_t *r) {
 static void fetch(fs_response_obj_t *r) {
     if (r->content == MP_OBJ_NULL && r->body.buf == NULL) {
         check(r);
-        if (r->conn == NULL || r->conn->body_read > 0 || r->conn->view_pending) {
+        if (r->conn == NULL || r->conn->body_read > 0) {
             mp_raise_msg(&mp_type_RuntimeError,
                          MP_ERROR_TEXT("the body was already consumed as a stream"));
         }
@@ -422,16 +422,47 @@ static mp_obj_t response_save(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_save_obj, 2, response_save);
 
 // iter_content(chunk_size=1024, view=False): an iterator over the body in pieces of at most
-// chunk_size bytes; view=True yields one memoryview re-pointed at the receive buffer each time
-// (no copy, no allocation; valid until the next piece), else bytes.
+// chunk_size bytes, as bytes; view=True yields one memoryview, re-pointed for each piece, that
+// only ever points at GC-owned memory: the body's bytes object when it was already read, else
+// a buffer the iterator owns, refilled with each piece (one copy, no allocation per piece).
+// The GC keeps whatever a view points at alive, so Python never reaches receive buffers the
+// connection frees or reuses; the bytes seen through it are the latest piece's.
 typedef struct {
     mp_obj_base_t base;
     mp_fun_1_t iternext;
     fs_response_obj_t *r;
     size_t chunk;
-    size_t offset; // into content, when the body was already read
-    bool view;
+    size_t offset;        // into content, when the body was already read
+    mp_obj_array_t *view; // view=True: made on the first piece
+    uint8_t *buf;         // view=True, body not yet read: the view's buffer, made once
+    bool want_view;
 } fs_iter_obj_t;
+
+// The iterator's buffer for view=True is at most this big: a piece is one receive run anyway.
+#define VIEW_BUF_MAX (16384)
+// A memoryview keeps the offset into its GC block in a bitfield this wide (py/objarray.h).
+#define VIEW_OFFSET_MAX (((size_t)1 << (8 * sizeof(size_t) - 8)) - 1)
+
+// Point the iterator's memoryview at n bytes, off bytes into the GC block starting at head.
+static mp_obj_t view_of(fs_iter_obj_t *it, void *head, size_t off, size_t n) {
+    if (it->view == NULL) {
+        it->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B', 0, NULL));
+        fs_stats.heap_allocs++;
+    }
+    it->view->items = head; // the block's head, so the GC sees the view's reference
+    it->view->free = off;   // memview_offset
+    it->view->len = n;
+    return MP_OBJ_FROM_PTR(it->view);
+}
+
+static uint8_t *view_buf(fs_iter_obj_t *it) {
+    if (it->buf == NULL) {
+        it->chunk = it->chunk < VIEW_BUF_MAX ? it->chunk : VIEW_BUF_MAX;
+        it->buf = m_new(uint8_t, it->chunk);
+        fs_stats.heap_allocs++;
+    }
+    return it->buf;
+}
 
 static mp_obj_t iter_next(mp_obj_t self_in) {
     fs_iter_obj_t *it = MP_OBJ_TO_PTR(self_in);
@@ -439,16 +470,30 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     if (content_of(r) != MP_OBJ_NULL) {
         size_t len;
         const char *data = mp_obj_str_get_data(r->content, &len);
-        if (it->offset >= len) {
+        size_t off = it->offset;
+        if (off >= len) {
             return MP_OBJ_STOP_ITERATION;
         }
-        size_t n = len - it->offset < it->chunk ? len - it->offset : it->chunk;
+        size_t n = len - off < it->chunk ? len - off : it->chunk;
         it->offset += n;
-        return mp_obj_new_bytes((const byte *)data + it->offset - n, n);
+        if (!it->want_view) {
+            return mp_obj_new_bytes((const byte *)data + off, n);
+        }
+        if (off <= VIEW_OFFSET_MAX) {
+            return view_of(it, (void *)data, off, n);
+        }
+        n = n < VIEW_BUF_MAX ? n : VIEW_BUF_MAX; // past the offset field's range: copy
+        it->offset = off + n;
+        memcpy(view_buf(it), data + off, n);
+        return view_of(it, it->buf, 0, n);
     }
     check(r);
     if (r->conn == NULL) {
         return MP_OBJ_STOP_ITERATION;
+    }
+    if (it->want_view) {
+        size_t n = read_into(r, view_buf(it), it->chunk);
+        return n ? view_of(it, it->buf, 0, n) : MP_OBJ_STOP_ITERATION;
     }
     fs_conn_obj_t *c = r->conn;
     const uint8_t *p;
@@ -461,20 +506,9 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
         return MP_OBJ_STOP_ITERATION;
     }
     size_t n = (size_t)got < it->chunk ? (size_t)got : it->chunk;
-    if (!it->view) {
-        mp_obj_t piece = mp_obj_new_bytes(p, n);
-        fs_body_consume(c, n);
-        return piece;
-    }
-    if (c->view == NULL) {
-        c->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B', 0, NULL));
-        fs_stats.heap_allocs++;
-    }
-    // Lent out until the next piece, which consumes it (fs_body_peek).
-    c->view->items = (void *)p;
-    c->view->len = n;
-    c->view_pending = n;
-    return MP_OBJ_FROM_PTR(c->view);
+    mp_obj_t piece = mp_obj_new_bytes(p, n);
+    fs_body_consume(c, n);
+    return piece;
 }
 
 static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
@@ -496,7 +530,9 @@ static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, m
     it->r = MP_OBJ_TO_PTR(pos_args[0]);
     it->chunk = chunk > INT32_MAX ? INT32_MAX : chunk;
     it->offset = 0;
-    it->view = a[ARG_view].u_bool;
+    it->view = NULL;
+    it->buf = NULL;
+    it->want_view = a[ARG_view].u_bool;
     return MP_OBJ_FROM_PTR(it);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_iter_content_obj, 1, response_iter_content);
