@@ -93,6 +93,47 @@ def test_head_over_the_limit(mp, tmp_path):
     assert kind == "LimitError", (kind, msg)
 
 
+EARLY_HINTS = b"HTTP/1.1 103 Early Hints\r\nLink: <" + b"a" * 3990 + b">; rel=preload\r\n\r\n"
+
+
+def interim_then(final, interim=EARLY_HINTS, count=2, pause=0.05):
+    """Handler: `count` interim heads, each its own write, then the final response."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        for _ in range(count):
+            conn.sendall(interim)
+            stop.wait(pause)
+        conn.sendall(final)
+
+    return handler
+
+
+@pytest.mark.parametrize("count", [1, 2, 8])
+def test_interim_heads_do_not_accumulate(mp, tmp_path, count):
+    # Each head is under the limit; together they are several times the receive buffer.
+    final = b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 4000 + b"\r\nContent-Length: 2\r\n\r\nok"
+    kind, msg, _ = run_case(mp, tmp_path, interim_then(final, count=count))
+    assert (kind, msg) == ("no error", ""), (kind, msg)
+
+
+def test_interim_heads_in_one_write_do_not_accumulate(mp64, tmp_path):
+    final = b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 4000 + b"\r\nContent-Length: 2\r\n\r\nok"
+    kind, msg, _ = run_case(mp64, tmp_path, canned(EARLY_HINTS * 2 + final))
+    assert (kind, msg) == ("no error", ""), (kind, msg)
+
+
+def test_too_many_interim_heads_is_a_limit_error(mp, tmp_path):
+    kind, msg, _ = run_case(mp, tmp_path, interim_then(b"HTTP/1.1 200 OK\r\n\r\n", count=9, pause=0.01))
+    assert kind == "LimitError" and "1xx" in msg, (kind, msg)
+
+
+def test_interim_head_over_the_limit_is_a_limit_error(mp, tmp_path):
+    big = b"HTTP/1.1 103 Early Hints\r\n" + b"".join(b"Link: <%s>\r\n" % (b"l" * 1000) for _ in range(9)) + b"\r\n"
+    kind, msg, _ = run_case(mp, tmp_path, interim_then(b"HTTP/1.1 200 OK\r\n\r\n", interim=big, count=1))
+    assert kind == "LimitError", (kind, msg)
+
+
 def test_too_many_headers(mp, tmp_path):
     resp = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(200)) + b"Content-Length: 0\r\n\r\n"
     kind, msg, _ = run_case(mp, tmp_path, canned(resp))

@@ -10,6 +10,7 @@ After every script lwIP's pools are back to their baseline (no pbuf or netconn l
 import errno
 import hashlib
 import pathlib
+import socket
 import sys
 
 import pytest
@@ -247,6 +248,56 @@ report("LEAKS", leaks(%r))
     else:
         assert kind == "TimeoutError" and code == errno.ETIMEDOUT, exc
         assert 900 <= ms < 2500, "read timeout took %d ms" % ms
+
+
+def split_head_server(parts, pause=0.05):
+    """Handler: the response in separate writes, so each lands in its own lwIP segment."""
+
+    def handler(conn, stop):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        R.read_request(conn)
+        for part in parts:
+            conn.sendall(part)
+            stop.wait(pause)
+
+    return handler
+
+
+@pytest.mark.parametrize("length", [520, 600, 800, 1200, 3000, 4000])
+def test_slirp_long_header_line_across_segments(tmp_path, length):
+    # A legal line longer than the stack scratch (FS_SCRATCH_BYTES, 512) that straddles a
+    # segment boundary parses exactly as it does in one piece (the POSIX build's case).
+    value = b"".join(b"v%d" % (i % 10) for i in range(length))[:length]
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: " + value + b"\r\nX-After: 1\r\n\r\nok"
+    cut = head.index(value) + length // 2
+    with R.RawServer(split_head_server([head[:cut], head[cut:]])) as srv:
+        code = """
+r = fastsock.get(%r, timeout=5)
+report("GOT", (r.status_code, len(r.headers["set-cookie"]), r.headers["set-cookie"][:16], r.headers["x-after"], r.text))
+report("LEAKS", leaks(("TCP_PCB", "SYS_TIMEOUT")))
+""" % slirp_url(srv.port, "/")
+        _, tags = L.run_mp(code, tmp_path, L.slirp_env())
+    assert tags["GOT"] == (200, length, value[:16].decode(), "1", "ok"), tags["GOT"]
+    assert tags["LEAKS"] == {}
+
+
+def test_slirp_many_long_lines_each_across_segments(tmp_path):
+    # Several straddling lines in one head (each copied once): 7 of 1,000 bytes, head < 8 KB.
+    lines = [b"X-L%d: " % i + bytes([65 + i]) * 1000 + b"\r\n" for i in range(7)]
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(lines) + b"Content-Length: 0\r\n\r\n"
+    parts, last = [], 0
+    for line in lines:
+        cut = head.index(line) + 500
+        parts.append(head[last:cut])
+        last = cut
+    parts.append(head[last:])
+    with R.RawServer(split_head_server(parts, pause=0.03)) as srv:
+        code = """
+r = fastsock.get(%r, timeout=5)
+report("GOT", [(k, len(v), v[:1]) for k, v in r.headers.items() if k.startswith("x-l")])
+""" % slirp_url(srv.port, "/")
+        _, tags = L.run_mp(code, tmp_path, L.slirp_env())
+    assert sorted(tags["GOT"]) == [("x-l%d" % i, 1000, chr(65 + i)) for i in range(7)], tags["GOT"]
 
 
 def test_slirp_guard(tmp_path):

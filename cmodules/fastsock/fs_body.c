@@ -32,17 +32,30 @@ static void body_start(fs_conn_obj_t *c) {
 mp_obj_t fs_body_read_head(fs_conn_obj_t *c, bool head_request) {
     fs_head_init(&c->head, head_request);
     fs_hdr_t hdrs[FS_MAX_HEADERS];
-    char scratch[FS_SCRATCH_BYTES];
+    char stack_scratch[FS_SCRATCH_BYTES];
+    char *scratch = stack_scratch;
+    size_t scratch_len = sizeof(stack_scratch);
     fs_seg_t segs[FS_MAX_SEGMENTS];
     int consumed;
     for (;;) {
         size_t nsegs = c->io.ops->segments(c->io.ctx, segs, FS_MAX_SEGMENTS);
         c->rx_started |= nsegs > 0;
         consumed = nsegs ? fs_head_parse(&c->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch,
-                                         sizeof(scratch))
+                                         scratch_len)
                          : FS_INCOMPLETE;
+        if (consumed == FS_ERR_SCRATCH && scratch == stack_scratch) {
+            // Long fields straddle segments (lwIP): heap scratch only for such heads.
+            scratch_len = FS_HEAD_SCRATCH_ENOUGH;
+            scratch = m_new(char, scratch_len);
+            continue;
+        }
         if (consumed != FS_INCOMPLETE) {
             break;
+        }
+        // Skipped 1xx heads are done with: free their bytes before waiting for more.
+        size_t skipped = fs_head_drop_interim(&c->head);
+        if (skipped) {
+            c->io.ops->consume(c->io.ctx, skipped);
         }
         int r = fill(c);
         if (r == 0 || r == FS_ERR_TLS_TRUNCATED) {
@@ -55,6 +68,10 @@ mp_obj_t fs_body_read_head(fs_conn_obj_t *c, bool head_request) {
             fs_conn_raise(c, FS_ERR_CLOSED_IN_HEAD,
                           "connection closed in the middle of the response head");
         }
+        if (r == -MP_ENOBUFS) {
+            // The receive buffers hold less than a head at the limit (a smaller build option).
+            fs_conn_raise(c, FS_ERR_HEAD_TOO_LARGE, "read");
+        }
         if (r < 0) {
             fs_conn_raise(c, r, "read");
         }
@@ -64,6 +81,9 @@ mp_obj_t fs_body_read_head(fs_conn_obj_t *c, bool head_request) {
     }
     const fs_head_t *h = &c->head;
     mp_obj_t packed = fs_headers_pack(h->reason, h->reason_len, hdrs, h->num_headers);
+    if (scratch != stack_scratch) {
+        m_del(char, scratch, scratch_len);
+    }
     // Slices into the segments are dead from here: the head bytes are released.
     c->io.ops->consume(c->io.ctx, (size_t)consumed);
     body_start(c);

@@ -17,7 +17,8 @@
 #define FS_MAX_HEAD_BYTES (8192)
 #endif
 
-// Most header fields in one head: bounds the caller's fs_hdr_t array (8 bytes each on ILP32).
+// Most header fields in one head: bounds the caller's fs_hdr_t array (12 bytes each on ILP32,
+// 24 on LP64).
 #ifndef FS_MAX_HEADERS
 #define FS_MAX_HEADERS (48)
 #endif

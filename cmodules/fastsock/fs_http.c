@@ -4,6 +4,15 @@
 
 #include <string.h>
 
+// The counters behind each limit are narrow (fs_http.h): a limit they cannot count to would
+// wrap and never fire.
+_Static_assert(FS_MAX_LINE_BYTES <= 0xffff, "header lengths are uint16_t");
+_Static_assert(FS_MAX_HEADERS <= 0xffff, "num_headers is uint16_t");
+_Static_assert(FS_MAX_HEAD_BYTES < 0x7fffffff, "head offsets are returned as int");
+_Static_assert(FS_MAX_INTERIM_HEADS < 0xff, "interim is uint8_t");
+_Static_assert(FS_MAX_CHUNK_LINE < 0xffff, "line_len is uint16_t");
+_Static_assert(FS_MAX_TRAILER_BYTES < 0xffff, "trailer is uint16_t");
+
 // Byte classes: 1 = header-name character (RFC 9110 tchar), 2 = SP or HT, 0 = anything else.
 // CR, LF and ':' are 0, so the name and whitespace loops stop inside their line.
 enum { CLASS_TCHAR = 1, CLASS_OWS = 2 };
@@ -677,6 +686,8 @@ int fs_head_parse(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *he
         int end =
             h->scanned == h->start ? parse_fast(h, segs, nsegs, headers, max_headers, &kind) : 0;
         if (end == 0) {
+            uint32_t scanned = h->scanned;
+            uint8_t newlines = h->newlines;
             end = find_head_end(h, segs, nsegs);
             if (end < 0) {
                 return end;
@@ -689,6 +700,9 @@ int fs_head_parse(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *he
             cursor_seek(&c, h->start);
             kind = parse_head(h, &c, headers, max_headers);
             if (kind < 0) {
+                // A caller may retry (FS_ERR_SCRATCH with more scratch): the end is found again.
+                h->scanned = scanned;
+                h->newlines = newlines;
                 return kind;
             }
         }
@@ -703,6 +717,13 @@ int fs_head_parse(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *he
         h->scanned = (uint32_t)end;
         h->newlines = SCAN_MID;
     }
+}
+
+size_t fs_head_drop_interim(fs_head_t *h) {
+    size_t n = h->start;
+    h->scanned -= h->start;
+    h->start = 0;
+    return n;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -68,6 +68,15 @@ void fs_head_init(fs_head_t *h, int head_request);
 int fs_head_parse(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, fs_hdr_t *headers,
                   size_t max_headers, char *scratch, size_t scratch_len);
 
+// Scratch that always suffices: each straddling field is copied once, and a head within
+// FS_MAX_HEAD_BYTES holds all of them. Callers start with FS_SCRATCH_BYTES and, on
+// FS_ERR_SCRATCH, parse the same chain again (same h) with this much.
+#define FS_HEAD_SCRATCH_ENOUGH (FS_MAX_HEAD_BYTES)
+
+// After FS_INCOMPLETE: the bytes of 1xx heads already skipped, which the caller drops from the
+// front of the chain before calling again (so interim heads never pile up in its buffers).
+size_t fs_head_drop_interim(fs_head_t *h);
+
 // Resumable chunked-coding decoder. Body bytes are never moved: each step reports where
 // the next run of body bytes lies in the input.
 typedef struct {

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     data += 4;
     size -= 4;
     static fs_hdr_t hd[FS_MAX_HEADERS];
-    static char scratch[FS_MAX_HEAD_BYTES + 64];
+    static char scratch[FS_HEAD_SCRATCH_ENOUGH];
     fs_head_t h;
 
     fs_seg_t whole = { data, size };
@@ -59,7 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         segs[nseg].ptr = data + pos;
         segs[nseg++].len = piece;
         pos += piece;
-        r2 = fs_head_parse(&h, segs, nseg, hd, FS_MAX_HEADERS, scratch, sizeof scratch);
+        // The shipped scratch protocol (fs_body.c): FS_SCRATCH_BYTES, then enough on FS_ERR_SCRATCH.
+        r2 = fs_head_parse(&h, segs, nseg, hd, FS_MAX_HEADERS, scratch, FS_SCRATCH_BYTES);
+        if (r2 == FS_ERR_SCRATCH) {
+            r2 = fs_head_parse(&h, segs, nseg, hd, FS_MAX_HEADERS, scratch, sizeof scratch);
+        }
         if (pos == size) {
             break;
         }

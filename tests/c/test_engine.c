@@ -91,6 +91,8 @@ static void guard_free(guard_t *g) {
 #define RESULT_CAP 65536
 #define MAX_HDRS 256
 #define SCRATCH_CAP 20000
+// head_opts_t.scratch_len: parse as fs_body.c ships it (see parse_chain).
+#define SHIPPED 0
 
 typedef struct {
     size_t max_headers;
@@ -129,9 +131,19 @@ static void head_result(char *out, int r, const fs_head_t *h, const fs_hdr_t *hd
     }
 }
 
+// SHIPPED: fs_body_read_head's protocol with the shipped limits: FS_SCRATCH_BYTES first, and on
+// FS_ERR_SCRATCH the same parse again with FS_HEAD_SCRATCH_ENOUGH. Any other scratch_len:
+// exactly that much.
 static int parse_chain(fs_head_t *h, const fs_seg_t *segs, size_t nsegs, const head_opts_t *o,
                        fs_hdr_t *hd, char *scratch) {
-    return fs_head_parse(h, segs, nsegs, hd, o->max_headers, scratch, o->scratch_len);
+    if (o->scratch_len != SHIPPED) {
+        return fs_head_parse(h, segs, nsegs, hd, o->max_headers, scratch, o->scratch_len);
+    }
+    int r = fs_head_parse(h, segs, nsegs, hd, o->max_headers, scratch, FS_SCRATCH_BYTES);
+    if (r == FS_ERR_SCRATCH) {
+        r = fs_head_parse(h, segs, nsegs, hd, o->max_headers, scratch, FS_HEAD_SCRATCH_ENOUGH);
+    }
+    return r;
 }
 
 static fs_hdr_t g_hdrs[MAX_HDRS];
@@ -466,7 +478,7 @@ static void run_head_case(const head_case_t *t, size_t len, const head_opts_t *o
     fs_head_t h;
     fs_seg_t seg = { (const uint8_t *)t->in, len };
     fs_head_init(&h, o->head_request);
-    int r = fs_head_parse(&h, &seg, 1, g_hdrs, o->max_headers, g_scratch, o->scratch_len);
+    int r = parse_chain(&h, &seg, 1, o, g_hdrs, g_scratch);
     g_checks++;
     if (!check_case(t, &h, r, len)) {
         head_result(g_got, r, &h, g_hdrs);
@@ -478,7 +490,7 @@ static void run_head_case(const head_case_t *t, size_t len, const head_opts_t *o
 static void test_head_cases(void) {
     for (size_t i = 0; i < sizeof k_heads / sizeof k_heads[0]; i++) {
         const head_case_t *t = &k_heads[i];
-        head_opts_t o = { MAX_HDRS, SCRATCH_CAP, t->head_request };
+        head_opts_t o = { MAX_HDRS, SHIPPED, t->head_request };
         run_head_case(t, strlen(t->in), &o);
     }
     // Header values seen through every slice: names and values land where they should.
@@ -502,11 +514,33 @@ static void test_head_cases(void) {
 static void test_nul(void) {
     static const char in[] = "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n";
     head_case_t t = { "NUL in value", in, 0, FS_ERR_SYNTAX, NG };
-    head_opts_t o = { MAX_HDRS, SCRATCH_CAP, 0 };
+    head_opts_t o = { MAX_HDRS, SHIPPED, 0 };
     run_head_case(&t, sizeof in - 1, &o);
     static const char in2[] = "HTTP/1.1 200 OK\r\nX\0: b\r\n\r\n";
     head_case_t t2 = { "NUL in name", in2, 0, FS_ERR_SYNTAX, NG };
     run_head_case(&t2, sizeof in2 - 1, &o);
+}
+
+// Legal lines longer than FS_SCRATCH_BYTES parse the same under every segmentation with the
+// shipped limits (on lwIP such lines straddle MSS-sized segments: CSP, Set-Cookie, Location).
+static void test_long_lines(void) {
+    static const size_t lengths[] = { 520, 600, 800, 1200, 3000, FS_MAX_LINE_BYTES - 2 };
+    static char in[FS_MAX_LINE_BYTES + 128];
+    head_opts_t o = { MAX_HDRS, SHIPPED, 0 };
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        size_t n = (size_t)sprintf(in, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n");
+        size_t start = n;
+        n += (size_t)sprintf(in + n, "Set-Cookie: ");
+        while (n - start < lengths[i]) {
+            in[n] = (char)('a' + (n % 26));
+            n++;
+        }
+        n += (size_t)sprintf(in + n, "\r\nX-After: 1\r\n\r\n");
+        char name[32];
+        snprintf(name, sizeof name, "line of %zu", lengths[i]);
+        head_case_t t = { name, in, 0, OK, 200, FS_BODY_LENGTH, 1, 0, 3, 0 };
+        run_head_case(&t, n, &o);
+    }
 }
 
 // ---- limits ------------------------------------------------------------------------------
@@ -537,7 +571,7 @@ static size_t make_head(char *out, size_t total, size_t line_len) {
 }
 
 static void test_limits(void) {
-    head_opts_t o = { MAX_HDRS, SCRATCH_CAP, 0 };
+    head_opts_t o = { MAX_HDRS, SHIPPED, 0 };
     fs_head_t h;
     fs_seg_t seg;
     int r;
@@ -558,7 +592,7 @@ static void test_limits(void) {
     seg.ptr = (const uint8_t *)g_big;
     seg.len = FS_MAX_HEAD_BYTES;
     fs_head_init(&h, 0);
-    r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, SCRATCH_CAP);
+    r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, FS_SCRATCH_BYTES);
     g_checks++;
     if (r != FS_ERR_HEAD_TOO_LARGE) {
         fail("endless head: %d", r);
@@ -608,12 +642,12 @@ static void test_limits(void) {
     // Header capacity: exactly max is fine, one more fails.
     static const char four[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
     static const char five[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n";
-    head_opts_t o4 = { 4, SCRATCH_CAP, 0 };
+    head_opts_t o4 = { 4, SHIPPED, 0 };
     head_case_t t4 = { "4 headers of 4", four, 0, OK, 200, FS_BODY_CLOSE, 0, 0, 4, 0 };
     head_case_t t5 = { "5 headers of 4", five, 0, FS_ERR_TOO_MANY_HEADERS, NG };
     run_head_case(&t4, sizeof four - 1, &o4);
     run_head_case(&t5, sizeof five - 1, &o4);
-    head_opts_t o0 = { 0, SCRATCH_CAP, 0 };
+    head_opts_t o0 = { 0, SHIPPED, 0 };
     head_case_t t0 = {
         "no headers allowed", "HTTP/1.1 200 OK\r\n\r\n", 0, OK, 200, FS_BODY_CLOSE, 0, 0, 0, 0
     };
@@ -671,14 +705,14 @@ static void test_resume(void) {
     fs_head_init(&h, 0);
     fs_seg_t seg = { (const uint8_t *)in, 40 };
     for (int i = 0; i < 3; i++) {
-        int r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, SCRATCH_CAP);
+        int r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, FS_SCRATCH_BYTES);
         g_checks++;
         if (r != FS_INCOMPLETE || h.interim != 1 || h.start != 25) {
             fail("resume %d: r=%d interim=%u start=%u", i, r, h.interim, h.start);
         }
     }
     seg.len = sizeof in - 1;
-    int r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, SCRATCH_CAP);
+    int r = fs_head_parse(&h, &seg, 1, g_hdrs, MAX_HDRS, g_scratch, FS_SCRATCH_BYTES);
     g_checks++;
     if (r != (int)sizeof in - 1 || h.interim != 1 || h.status != 200) {
         fail("resume final: %d", r);
@@ -1011,6 +1045,7 @@ int main(void) {
     g_page = (size_t)sysconf(_SC_PAGESIZE);
     test_head_cases();
     test_nul();
+    test_long_lines();
     test_limits();
     test_resume();
     test_chunk_cases();
