@@ -2,6 +2,7 @@
 in every host build."""
 
 import hashlib
+import subprocess
 
 from conftest import sha256_file
 from rawserver import RawServer, canned
@@ -19,6 +20,14 @@ def test_import_in_every_build(mp, tmp_path):
     assert version.count(".") == 2 and transport == "posix"
     assert is64 == ("False" if mp.flavour == "host32" else "True")
 
+
+def test_print_ends_lines_with_lf_only(mp, tmp_path):
+    # As the unix port does: scripts reading the host interpreters' output see "\n", not "\r\n".
+    script = tmp_path / "lines.py"
+    script.write_text("print(1)\nprint('a\\nb')\nimport sys\nsys.stdout.write('c\\n')\n")
+    p = subprocess.run([str(mp.path), str(script)], capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"1\na\nb\nc\n"
 
 def test_get_status_headers_body(mp, nginx, www, tmp_path):
     out = mp.run(

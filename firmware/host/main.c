@@ -75,6 +75,16 @@ mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
     return r < 0 ? 0 : (mp_uint_t)r;
 }
 
+// Newlines stay "\n" as on the unix port (shared/runtime/stdout_helpers.c would write "\r\n",
+// which is for UARTs): scripts parsing the output see plain lines.
+void mp_hal_stdout_tx_strn_cooked(const char *str, size_t len) {
+    mp_hal_stdout_tx_strn(str, len);
+}
+
+void mp_hal_stdout_tx_str(const char *str) {
+    mp_hal_stdout_tx_strn(str, strlen(str));
+}
+
 int mp_hal_stdin_rx_chr(void) {
     unsigned char c;
     return read(STDIN_FILENO, &c, 1) == 1 ? c : 4; // EOF reads as Ctrl-D
