@@ -39,3 +39,20 @@ def test_c_formats_work_with_newlib_nano():
             if bad.search(line):
                 found.append("%s:%d: %s" % (path.name, n, line.strip()))
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("flavour", [[], ["MICROPY_FORCE_32BIT=1"], ["FS_SANITIZE=1"], ["FS_TRANSPORT=lwip"]],
+                         ids=["64-bit", "m32", "asan", "lwip"])
+def test_module_compiles_with_all_warnings_as_errors(flavour, tmp_path):
+    # Every host flavour compiles fastsock's files with -Wall -Wextra -Werror (the Xtensa compile
+    # in scripts/codesize uses the same, tests/test_xtensa.py). Dry run: the flags the build uses.
+    src = ROOT / "cmodules" / "fastsock" / "fs_http.c"
+    r = subprocess.run(["make", "-n", "-B", "-C", "firmware/host", f"BUILD={tmp_path}", *flavour,
+                        f"{tmp_path}/fastsock/fs_http.o"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cmd = next((line for line in r.stdout.splitlines() if str(src) in line and " -c " in line), None)
+    assert cmd is not None, r.stdout[-2000:]
+    for flag in ("-Wall", "-Wextra", "-Werror"):
+        assert flag in cmd.split(), f"{flag} missing from: {cmd}"
+    if flavour == ["MICROPY_FORCE_32BIT=1"]:
+        assert "-m32" in cmd.split()
