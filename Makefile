@@ -18,13 +18,14 @@ all: host
 deps:
 	@scripts/install-deps
 
-# The three host interpreters whose paths are a contract (see README).
+# The host interpreters whose paths are a contract (see README).
 host: deps
-	@echo "== building host interpreters (native, -m32, ASan+UBSan, lwIP)"
+	@echo "== building host interpreters (native, -m32, ASan+UBSan, lwIP at both board configurations)"
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host32 MICROPY_FORCE_32BIT=1
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-asan FS_SANITIZE=1
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip FS_TRANSPORT=lwip
+	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip-spiram FS_TRANSPORT=lwip FS_BOARD_VARIANT=SPIRAM
 
 run: host
 	@$(PYTHON) scripts/demo.py

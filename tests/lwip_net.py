@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import pathlib
+import re
 import select
 import shutil
 import socket
@@ -26,8 +27,28 @@ import threading
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = pathlib.Path(os.environ.get("FASTSOCK_BUILD", ROOT / "build"))
+# The lwIP builds `make host` produces, one per board configuration (FS_BOARD_VARIANT): the
+# default ESP32_NET's lwIP options and the SPIRAM variant's (scripts/board-sdkconfig).
+LWIP_BUILDS = {"": "host-lwip", "SPIRAM": "host-lwip-spiram"}
+VARIANT = ""
 LWIP_MP = BUILD / "host-lwip" / "micropython"
 BENCH_NETCONN = BUILD / "host-lwip" / "bench-netconn"
+
+
+def use_variant(variant):
+    """Point run_mp() and the benchmark at the lwIP build for this board variant."""
+    global VARIANT, LWIP_MP, BENCH_NETCONN
+    VARIANT = variant
+    LWIP_MP = BUILD / LWIP_BUILDS[variant] / "micropython"
+    BENCH_NETCONN = BUILD / LWIP_BUILDS[variant] / "bench-netconn"
+
+
+def board_options(variant):
+    """The board's lwIP options for a variant, read from its sdkconfig files (an oracle for the
+    build: lwipstats.TCP_WND must equal CONFIG_LWIP_TCP_WND_DEFAULT)."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "board-sdkconfig"), "--variant", variant],
+                         capture_output=True, text=True, check=True).stdout
+    return {m[0]: int(m[1]) for m in re.findall(r"^#define (CONFIG_\w+) (\d+)$", out, re.M)}
 SERVER_IP = "10.0.0.1"  # the Linux side of the TAP link, inside the namespace
 LWIP_IP = "10.0.0.2"  # lwIP (FASTSOCK_IP default for tap)
 UNUSED_IP = "10.0.0.9"  # on the link, but nobody answers
@@ -75,8 +96,8 @@ def fail(msg):
 
 def interpreter():
     if not LWIP_MP.exists():
-        fail("%s missing: build it with `make -C firmware/host BUILD=%s FS_TRANSPORT=lwip` "
-             "(or `make host`)" % (LWIP_MP, LWIP_MP.parent))
+        fail("%s missing: build it with `make -C firmware/host BUILD=%s FS_TRANSPORT=lwip "
+             "FS_BOARD_VARIANT=%s` (or `make host`)" % (LWIP_MP, LWIP_MP.parent, VARIANT))
     return LWIP_MP
 
 
@@ -238,8 +259,8 @@ def run_mp(code, tmp_path, env, ns=None, timeout=120, heapsize="32m"):
     full_env.update(env)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
     if p.returncode != 0:
-        fail("micropython (host-lwip, %s) exited %d:\nstdout:\n%s\nstderr:\n%s" % (
-            env.get("FASTSOCK_NETIF"), p.returncode, p.stdout[-4000:], p.stderr[-4000:]))
+        fail("micropython (%s, %s) exited %d:\nstdout:\n%s\nstderr:\n%s" % (
+            LWIP_MP.parent.name, env.get("FASTSOCK_NETIF"), p.returncode, p.stdout[-4000:], p.stderr[-4000:]))
     return p, parse(p.stdout)
 
 

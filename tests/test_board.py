@@ -171,6 +171,9 @@ def check_network_profile(cfg):
     assert wnd <= 65535, "no window scaling: the window must fit 16 bits"
     assert int(cfg["CONFIG_LWIP_TCP_RECVMBOX_SIZE"]) >= wnd // mss + 2
     assert int(cfg["CONFIG_LWIP_TCP_SND_BUF_DEFAULT"]) >= 2 * mss
+    # Out-of-order queue: IDF's Kconfig range is 0..12; at the default 4 one loss in a 16-segment
+    # window costs timeouts (tests/test_lwip.py test_tap_loss at the board's options).
+    assert int(cfg["CONFIG_LWIP_TCP_OOSEQ_MAX_PBUFS"]) == min(12, wnd // mss)
     assert int(cfg["CONFIG_ESP_WIFI_DYNAMIC_RX_BUFFER_NUM"]) >= wnd // mss
     assert int(cfg["CONFIG_ESP_WIFI_STATIC_RX_BUFFER_NUM"]) >= int(cfg["CONFIG_ESP_WIFI_RX_BA_WIN"])
     assert cfg["CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ_240"] == "y" and cfg["CONFIG_ESP_DEFAULT_CPU_FREQ_MHZ"] == "240"

@@ -11,7 +11,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Python files without a .py suffix (command-line tools).
 SCRIPTS = ["bench", "flash", "codesize", "fetch-lwip", "fetch-mbedtls", "bench-tls", "bench-lwip",
-           "bench-engine", "esp32-rig"]
+           "bench-engine", "esp32-rig", "board-sdkconfig"]
 
 
 def test_ruff_clean():

@@ -1,4 +1,6 @@
-"""fastsock's lwIP transport on a real lwIP 2.1.3 stack (build/host-lwip/micropython).
+"""fastsock's lwIP transport on a real lwIP 2.1.3 stack, once per board configuration: the
+lwIP options of boards/ESP32_NET (build/host-lwip) and of its SPIRAM variant
+(build/host-lwip-spiram), generated from the board's sdkconfig files.
 
 TAP: in a network namespace each module creates (nginx and a one-name DNS server on the Linux
 side, the interpreter on the lwIP side); downloads byte-identical by sha256, loss/duplication/
@@ -28,6 +30,14 @@ CHUNKED = [0, 1, 100000, 1000000]
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True, params=list(L.LWIP_BUILDS), ids=lambda v: v or "board")
+def board(request):
+    """The whole module runs against each board configuration's lwIP build."""
+    L.use_variant(request.param)
+    yield L.board_options(request.param)
+    L.use_variant("")
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +79,8 @@ status = r.status_code
 fastsock.reset_stats()
 n = r.save({out!r})
 s = fastsock.stats()
-report("SAVE", {{"status": status, "n": n, "copied": s["bytes_copied"], "peak": s["peak_buffered"]}})
+report("SAVE", {{"status": status, "n": n, "copied": s["bytes_copied"], "peak": s["peak_buffered"],
+               "wnd": lwipstats.TCP_WND}})
 if {content}:
     c = fastsock.get({url!r}, timeout=10).content
     with open({out2!r}, "wb") as f:
@@ -86,7 +97,9 @@ def download(tmp_path, url, env, ns=None, content=True, timeout=120, wait_ms=200
     assert tags["LEAKS"] == {}, "lwIP pools not back to baseline: %r" % tags["LEAKS"]
     assert tags["SAVE"]["status"] == 200
     assert tags["SAVE"]["copied"] == 0, "save() copied body bytes"
-    assert tags["SAVE"]["peak"] <= 5760 + 4096, "peak buffered %d > TCP_WND + 4 KB" % tags["SAVE"]["peak"]
+    wnd = L.board_options(L.VARIANT)["CONFIG_LWIP_TCP_WND_DEFAULT"]
+    assert tags["SAVE"]["wnd"] == wnd, "the build's TCP_WND is not the board's"
+    assert tags["SAVE"]["peak"] <= wnd + 4096, "peak buffered %d > TCP_WND %d + 4 KB" % (tags["SAVE"]["peak"], wnd)
     saved = out.read_bytes()
     assert tags["SAVE"]["n"] == len(saved)
     return saved, (out2.read_bytes() if content else None), tags

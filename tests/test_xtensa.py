@@ -84,6 +84,15 @@ def test_whole_module_compiles_and_fits_text_budget():
     assert report["total"]["text"] <= TEXT_BUDGET, f"fastsock .text {report['total']['text']} > {TEXT_BUDGET}"
 
 
+@pytest.mark.parametrize("variant", ["", "SPIRAM"], ids=["board", "SPIRAM"])
+def test_module_compiles_with_each_board_variants_lwip_options(variant):
+    # The lwIP transport's caps derive from the variant's TCP_WND (the SPIRAM board's 46080 once
+    # failed a static assert): each variant's generated options must compile, TLS included.
+    report = measure("--board-variant", variant)
+    rows = {row["file"]: row for row in report["files"]}
+    assert rows["fs_transport_lwip.c"]["text"] > 0
+
+
 def test_module_compiles_warning_free_for_the_call0_abi_too():
     # The ESP8266 compiler (call0 ABI, no FPU): another Xtensa ABI must build warning-free.
     report = measure(cc=CC)

@@ -41,8 +41,6 @@ _Static_assert(FS_LWIP_MAX_BUFFERED >= FS_MAX_HEAD_BYTES + TCP_MSS, "a head at t
 
 fs_tp_stats_t fs_tp_stats;
 
-// Bytes copied by pbuf_coalesce in take() (only for chains of tiny segments).
-
 uint32_t fs_clock_ms(void) {
     return sys_now();
 }
@@ -363,6 +361,15 @@ static void window_ack(fs_tp_t *tp, uint32_t k) {
     tp->unacked -= k;
 }
 
+// Bytes in the first FS_MAX_SEGMENTS pbufs: what the head parser sees at once.
+static uint32_t parser_view(const struct pbuf *p) {
+    uint32_t bytes = 0;
+    for (size_t i = 0; p != NULL && i < FS_MAX_SEGMENTS; p = p->next, i++) {
+        bytes += p->len;
+    }
+    return bytes;
+}
+
 // Queue a received chain behind the unconsumed bytes (no copy).
 static void take(fs_tp_t *tp, struct pbuf *p) {
     uint32_t n = p->tot_len;
@@ -372,9 +379,9 @@ static void take(fs_tp_t *tp, struct pbuf *p) {
         pbuf_cat(tp->rx, p);
     }
     // A peer sending tiny segments (a trickled head) would leave the parser, which sees
-    // FS_MAX_SEGMENTS at a time, short of the end: copy such a chain into one pbuf. Full-size
-    // segments never get here: FS_MAX_SEGMENTS of them exceed FS_LWIP_MAX_BUFFERED.
-    if (pbuf_clen(tp->rx) >= FS_MAX_SEGMENTS) {
+    // FS_MAX_SEGMENTS at a time, short of a head at the limit: copy such a chain into one pbuf.
+    // A window of full-size segments (16 x MSS on the board) holds more than a head: no copy.
+    if (pbuf_clen(tp->rx) >= FS_MAX_SEGMENTS && parser_view(tp->rx) < FS_MAX_HEAD_BYTES) {
         tp->rx = pbuf_coalesce(tp->rx, PBUF_RAW);
         fs_tp_stats.bytes_copied += tp->rx->tot_len;
     }

@@ -1,8 +1,13 @@
-// lwIP options for fastsock's host builds: ESP-IDF's defaults for what the transport sees
-// (TCP window and buffers, mailbox sizes, netconn threading), host-sized pools elsewhere,
-// statistics on so tests can prove nothing leaks.
+// lwIP options for fastsock's host builds: what the board's firmware uses for everything the
+// transport sees (TCP window and buffers, mailbox sizes, pcb counts: generated from the board's
+// sdkconfig fragments into lwip_sdkconfig.h, as ESP-IDF's own lwipopts.h reads sdkconfig.h),
+// ESP-IDF's netconn threading, host-sized pools elsewhere, statistics on so tests can prove
+// nothing leaks.
 #ifndef FS_LWIPOPTS_H
 #define FS_LWIPOPTS_H
+
+// scripts/board-sdkconfig (firmware/lwip/lwip.mk): boards/ESP32_NET, or FS_BOARD_VARIANT's files.
+#include "lwip_sdkconfig.h"
 
 // An OS with threads: the tcpip thread owns the stack, applications use netconn.
 #define NO_SYS (0)
@@ -34,20 +39,23 @@
 #define LWIP_HAVE_LOOPIF (0)
 #define LWIP_NETIF_LOOPBACK (0)
 
-// TCP as ESP-IDF ships it (CONFIG_LWIP_TCP_MSS, _WND_DEFAULT, _SND_BUF_DEFAULT, _RECVMBOX_SIZE).
-#define TCP_MSS (1440)
-#define TCP_WND (5760)
-#define TCP_SND_BUF (5760)
+// TCP as the board's firmware has it (IDF's lwipopts.h maps the same CONFIG_ names).
+#define TCP_MSS (CONFIG_LWIP_TCP_MSS)
+#define TCP_WND (CONFIG_LWIP_TCP_WND_DEFAULT)
+#define TCP_SND_BUF (CONFIG_LWIP_TCP_SND_BUF_DEFAULT)
 #define TCP_SND_QUEUELEN ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
 #define TCP_QUEUE_OOSEQ (1)
-#define TCP_OOSEQ_MAX_PBUFS (4) // CONFIG_LWIP_TCP_OOSEQ_MAX_PBUFS
-#define TCP_MAXRTX (12)
-#define TCP_SYNMAXRTX (12)
+#define TCP_OOSEQ_MAX_PBUFS (CONFIG_LWIP_TCP_OOSEQ_MAX_PBUFS)
+#ifdef CONFIG_LWIP_TCP_SACK_OUT
+#define LWIP_TCP_SACK_OUT (1)
+#endif
+#define TCP_MAXRTX (CONFIG_LWIP_TCP_MAXRTX)
+#define TCP_SYNMAXRTX (CONFIG_LWIP_TCP_SYNMAXRTX)
 #define LWIP_TCP_KEEPALIVE (0)
-#define DEFAULT_TCP_RECVMBOX_SIZE (6)
+#define DEFAULT_TCP_RECVMBOX_SIZE (CONFIG_LWIP_TCP_RECVMBOX_SIZE)
 #define DEFAULT_UDP_RECVMBOX_SIZE (6)
 #define DEFAULT_ACCEPTMBOX_SIZE (6)
-#define TCPIP_MBOX_SIZE (32) // CONFIG_LWIP_TCPIP_RECVMBOX_SIZE
+#define TCPIP_MBOX_SIZE (CONFIG_LWIP_TCPIP_RECVMBOX_SIZE)
 #define TCPIP_THREAD_STACKSIZE (0)
 #define TCPIP_THREAD_PRIO (1)
 #define DEFAULT_THREAD_STACKSIZE (0)
@@ -57,17 +65,16 @@
 #define MEM_SIZE (64 * 1024)
 #define MEMP_NUM_PBUF (32)
 #define MEMP_NUM_UDP_PCB (8)
-// ESP32's pcb cap: CONFIG_LWIP_MAX_ACTIVE_TCP=12 (MicroPython v1.28.0 sdkconfig.base, lwip_patch.c)
-#define MEMP_NUM_TCP_PCB (12)
+#define MEMP_NUM_TCP_PCB (CONFIG_LWIP_MAX_ACTIVE_TCP)
 #define MEMP_NUM_TCP_PCB_LISTEN (4)
 #define MEMP_NUM_TCP_SEG (64)
 #define MEMP_NUM_NETBUF (8)
-// ESP32's socket count: IDF's lwipopts.h = CONFIG_LWIP_MAX_SOCKETS, default 10 (not overridden)
-#define MEMP_NUM_NETCONN (10)
+#define MEMP_NUM_NETCONN (CONFIG_LWIP_MAX_SOCKETS)
 #define MEMP_NUM_TCPIP_MSG_API (32)
 #define MEMP_NUM_TCPIP_MSG_INPKT (64)
 // Received frames land in pool pbufs; one frame (MTU 1500 + Ethernet header) fits one pbuf.
-#define PBUF_POOL_SIZE (64)
+// Enough for two full windows (one held by the application, one in flight) plus spares.
+#define PBUF_POOL_SIZE (2 * TCP_WND / TCP_MSS + 32)
 #define PBUF_POOL_BUFSIZE (1536)
 #define ETH_PAD_SIZE (0)
 

@@ -88,6 +88,10 @@ static const mp_rom_map_elem_t lwipstats_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_faults), MP_ROM_PTR(&lwipstats_faults_obj) },
     { MP_ROM_QSTR(MP_QSTR_coalesced), MP_ROM_PTR(&lwipstats_coalesced_obj) },
     { MP_ROM_QSTR(MP_QSTR_display), MP_ROM_PTR(&lwipstats_display_obj) },
+    // The options this build took from the board's files (tests compare them with the files).
+    { MP_ROM_QSTR(MP_QSTR_TCP_WND), MP_ROM_INT(TCP_WND) },
+    { MP_ROM_QSTR(MP_QSTR_TCP_MSS), MP_ROM_INT(TCP_MSS) },
+    { MP_ROM_QSTR(MP_QSTR_RECVMBOX), MP_ROM_INT(DEFAULT_TCP_RECVMBOX_SIZE) },
 };
 static MP_DEFINE_CONST_DICT(lwipstats_module_globals, lwipstats_module_globals_table);
 
