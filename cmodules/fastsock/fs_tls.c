@@ -1,8 +1,8 @@
-// fastsock TLS layer (fs_tls.h): mbedTLS 2.28 (host, Debian's sources) or 3.x (ESP-IDF) over the
-// transport's operations (fs_tp_ops), and offers the same operations itself (fs_tls_ops). Record
-// bytes come from the transport's own buffers (or straight into mbedTLS's input buffer with
-// recv_into where the transport can); decrypted bytes go to
-// one buffer per connection that the engine parses in place. Memory is counted through
+// fastsock TLS layer (fs_tls.h): mbedTLS 3.6 (host: Debian's sources; ESP32: ESP-IDF v5.5's),
+// TLS 1.2 and 1.3, over the transport's operations (fs_tp_ops), and offers the same operations
+// itself (fs_tls_ops). Record bytes come from the transport's own buffers (or straight into
+// mbedTLS's input buffer with recv_into where the transport can); decrypted bytes go to one
+// buffer per connection that the engine parses in place. Memory is counted through
 // mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each handshake.
 #ifndef _GNU_SOURCE // ESP-IDF defines it for every file
 #define _GNU_SOURCE // memmem, malloc_usable_size
@@ -28,8 +28,12 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/version.h"
 #include "mbedtls/x509_crt.h"
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 &&                                                        \
-    (defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3))
+#if MBEDTLS_VERSION_NUMBER < 0x03060000
+#error "fastsock's TLS needs mbedTLS 3.6 (ESP-IDF v5.5; host: scripts/fetch-mbedtls)"
+#endif
+// TLS 1.3 (and the X.509/TLS code with MBEDTLS_USE_PSA_CRYPTO) runs on PSA crypto, which must be
+// initialised before a handshake.
+#if defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3)
 #include "psa/crypto.h"
 #define FS_TLS_PSA (1)
 #endif
@@ -45,10 +49,6 @@
 #endif
 
 #include "fs_tls.h"
-
-#ifndef MBEDTLS_PRIVATE
-#define MBEDTLS_PRIVATE(member) member
-#endif
 
 // Receives at least this long go straight into mbedTLS's record buffer (recv_into).
 #define DIRECT_MIN (2048)
@@ -258,11 +258,13 @@ static int default_ca(fs_tls_conf_t *c, char *msg, size_t msglen) {
 #endif
 }
 
-// The library's suites with ECDHE + AES-GCM moved to the front: AES has hardware help on
-// both ends (AES-NI + PCLMUL on the host, the AES block on ESP32) where ChaCha20, mbedTLS's
-// own first choice, runs in plain C; ~2x bulk throughput on the host (docs/tls.md).
+// The library's suites with AES-GCM moved to the front (TLS 1.3's, then TLS 1.2's ECDHE ones):
+// AES has hardware help on both ends (AES-NI + PCLMUL on the host, the AES block on ESP32)
+// where ChaCha20 runs in plain C; ~2x bulk throughput on the host (docs/tls.md).
 static void prefer_aes_gcm(fs_tls_conf_t *c) {
     static const int first[] = {
+        MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+        MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
         MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -317,12 +319,18 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     for (int i = 0; i < FS_TLS_SESSIONS; i++) {
         mbedtls_ssl_session_init(&c->remembered[i].session);
     }
+    int r = 0;
 #if defined(FS_TLS_PSA)
-    psa_crypto_init();
+    // Idempotent; the first call (whoever makes it) sets up PSA's key store and random generator.
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        r = MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    }
 #endif
     static const unsigned char pers[] = "fastsock";
-    int r =
-        mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers, sizeof(pers) - 1);
+    if (r == 0) {
+        r = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers,
+                                  sizeof(pers) - 1);
+    }
     if (r == 0) {
         r = mbedtls_ssl_config_defaults(&c->ssl, MBEDTLS_SSL_IS_CLIENT,
                                         MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
@@ -336,12 +344,14 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     }
     mbedtls_ssl_conf_rng(&c->ssl, mbedtls_ctr_drbg_random, &c->drbg);
     prefer_aes_gcm(c);
-// TLS 1.2 at least (1.3 as well where the library has it: mbedTLS 3.x with
-// CONFIG_MBEDTLS_SSL_PROTO_TLS1_3).
-#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    // TLS 1.2 at least; 1.3 as well where the build has it (host; ESP32 with
+    // CONFIG_MBEDTLS_SSL_PROTO_TLS1_3).
     mbedtls_ssl_conf_min_tls_version(&c->ssl, MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-    mbedtls_ssl_conf_min_version(&c->ssl, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_SSL_SESSION_TICKETS)
+    // TLS 1.3 tickets come after the handshake (NewSessionTicket); mbedtls_ssl_read ignores them
+    // unless asked to return MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET (tls_fill remembers).
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &c->ssl, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 #endif
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && FS_TLS_IN_LEN < 16384
     // A smaller input buffer only works if the server agrees to send smaller records.
@@ -494,10 +504,18 @@ void fs_tls_free(fs_tls_t *t) {
     mbedtls_free(t);
 }
 
-// Keep the connection's session for the next handshake with the same server.
+// Keep the connection's session for the next handshake with the same server: after a TLS 1.2
+// handshake, and for TLS 1.3 after each NewSessionTicket (mbedTLS exports each session once;
+// a TLS 1.3 handshake itself has none to export, so the last remembered one stays until then).
 static void remember(fs_tls_t *t) {
     fs_tls_conf_t *c = t->conf;
     if (t->host[0] == '\0') {
+        return;
+    }
+    mbedtls_ssl_session got;
+    mbedtls_ssl_session_init(&got);
+    if (mbedtls_ssl_get_session(&t->ssl, &got) != 0) {
+        mbedtls_ssl_session_free(&got);
         return;
     }
     remembered_t *r = remembered_find(c, t->host, t->port);
@@ -506,14 +524,10 @@ static void remember(fs_tls_t *t) {
         c->next = (uint8_t)((c->next + 1) % FS_TLS_SESSIONS);
     }
     remembered_forget(r);
-    if (mbedtls_ssl_get_session(&t->ssl, &r->session) == 0) {
-        strcpy(r->host, t->host);
-        r->port = t->port;
-        r->used = 1;
-    } else {
-        mbedtls_ssl_session_free(&r->session);
-        mbedtls_ssl_session_init(&r->session);
-    }
+    r->session = got; // owns what got pointed to
+    strcpy(r->host, t->host);
+    r->port = t->port;
+    r->used = 1;
 }
 
 // An mbedTLS error during I/O: the transport's own error if one caused it.
@@ -561,15 +575,9 @@ static int handshake(fs_tls_t *t, const char *host, uint16_t port, fs_deadline_t
         // The offered session may be what the server disliked: don't offer it again.
         remembered_forget(old);
     }
-#if MBEDTLS_VERSION_NUMBER < 0x03000000
-    if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.in_msg != NULL) {
-        t->alert = t->ssl.in_msg[1];
-    }
-#else
     if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.MBEDTLS_PRIVATE(in_msg) != NULL) {
         t->alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
     }
-#endif
     // TLS records start with a content type of 20..23; anything printable is a plain-text answer.
     if (t->first >= 0x20 && t->first < 0x7f) {
         return FS_TLS_ERR_PLAIN_HTTP;
