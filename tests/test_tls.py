@@ -313,6 +313,33 @@ def test_tls_memory_is_counted_and_limited(mp, tls_nginx, pki, tmp_path):
     assert lines[2:] == ["CONNECTED 0", "200"]
 
 
+def test_tls_limit_counts_and_caps_only_fastsock(mp, tls_nginx, pki, tmp_path):
+    # Another mbedTLS user in the same process (hostcheck.x509_hold parses a certificate with
+    # mbedtls_x509_crt_parse_der, as MicroPython's ssl module or an ESP-IDF component would):
+    # neither refused by fastsock's tls_limit nor counted in its tls_bytes / tls_peak.
+    der = pathlib.Path(pki.path("ca.der")).read_bytes()
+    out = mp.run(
+        """
+        import fastsock, hostcheck
+        ca = open(%r, "rb").read()
+        print(fastsock.get(%r, ca=ca).status_code)  # hooks installed, config made
+        before = fastsock.stats()["tls_bytes"]
+        fastsock.reset_stats()
+        for limit in (None, before + 64):
+            fastsock.tls_limit(limit)
+            print("PARSE", hostcheck.x509_hold(%r))
+            s = fastsock.stats()
+            print("BYTES", s["tls_bytes"] - before, "PEAK", s["tls_peak"] - before)
+            hostcheck.x509_hold(None)
+            print("FREED", fastsock.stats()["tls_bytes"] - before)
+        fastsock.tls_limit(None)
+        print(fastsock.get(%r, ca=ca).status_code)
+        """ % (pki.path("ca.pem"), url(tls_nginx, GOOD), der, url(tls_nginx, GOOD)),
+        tmp_path,
+    )
+    assert out.splitlines() == ["200"] + ["PARSE 0", "BYTES 0 PEAK 0", "FREED 0"] * 2 + ["200"], out
+
+
 def test_https_redirect_keeps_default_port_out_of_host(mp64, tls_nginx, pki, tmp_path):
     # URL parsing: https defaults to 443, and credentials stay unsupported.
     out = mp64.run(

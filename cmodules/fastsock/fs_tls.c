@@ -2,8 +2,9 @@
 // TLS 1.2 and 1.3, over the transport's operations (fs_tp_ops), and offers the same operations
 // itself (fs_tls_ops). Record bytes come from the transport's own buffers (or straight into
 // mbedTLS's input buffer with recv_into where the transport can); decrypted bytes go to one
-// buffer per connection that the engine parses in place. Memory is counted through
-// mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each handshake.
+// buffer per connection that the engine parses in place. fastsock's own mbedTLS memory is
+// counted through mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each
+// handshake; other mbedTLS users in the process pass through the hooks uncounted.
 #ifndef _GNU_SOURCE // ESP-IDF defines it for every file
 #define _GNU_SOURCE // memmem, malloc_usable_size
 #endif
@@ -100,7 +101,9 @@ struct fs_tls {
 fs_tls_stats_t fs_tls_stats;
 size_t fs_tls_limit;
 
-// ---- memory: every mbedTLS allocation goes through these once installed.
+// ---- memory: every mbedTLS allocation in the process goes through these once installed;
+// only those made inside fastsock's own calls into mbedTLS (between OWN_ENTER and OWN_LEAVE on
+// this thread) are counted and capped, the rest pass straight through.
 
 #if defined(MBEDTLS_PLATFORM_MEMORY) &&                                                            \
     !(defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && defined(MBEDTLS_PLATFORM_FREE_MACRO))
@@ -120,9 +123,19 @@ size_t fs_tls_limit;
 #define SYS_SIZE(p) malloc_usable_size(p)
 #endif
 
-// The block's real size comes from the allocator, so no header is added and blocks allocated
-// before the hooks were installed can still be freed through them.
+// Depth of fastsock's calls into mbedTLS on this thread (nested entry points count once).
+// Invariant: every fastsock call into mbedTLS runs inside OWN_ENTER/OWN_LEAVE, so a block
+// counted when allocated is counted when freed, and other users' blocks never are.
+static __thread uint32_t own_depth;
+#define OWN_ENTER() (own_depth++)
+#define OWN_LEAVE() (own_depth--)
+
+// The block's real size comes from the allocator, so no header is added.
 static void *count_calloc(size_t n, size_t size) {
+    if (own_depth == 0) {
+        // Another mbedTLS user (MicroPython's ssl, an ESP-IDF component): its own allocator.
+        return MBEDTLS_PLATFORM_STD_CALLOC(n, size);
+    }
     uint64_t want = (uint64_t)n * size;
     if (fs_tls_limit &&
         __atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) + want > fs_tls_limit) {
@@ -141,7 +154,9 @@ static void *count_calloc(size_t n, size_t size) {
 }
 
 static void count_free(void *p) {
-    if (p != NULL) {
+    if (p != NULL && own_depth == 0) {
+        MBEDTLS_PLATFORM_STD_FREE(p);
+    } else if (p != NULL) {
         uint64_t k = SYS_SIZE(p);
         // XXX a block allocated before the hooks went in would drive the gauge below zero.
         if (__atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) >= k) {
@@ -160,6 +175,8 @@ static void install_hooks(void) {
 }
 #else
 #define FS_TLS_COUNTING (0)
+#define OWN_ENTER() ((void)0)
+#define OWN_LEAVE() ((void)0)
 static void install_hooks(void) {
 }
 #endif
@@ -188,7 +205,7 @@ static remembered_t *remembered_find(fs_tls_conf_t *c, const char *host, uint16_
     return NULL;
 }
 
-void fs_tls_conf_release(fs_tls_conf_t *c) {
+static void conf_release(fs_tls_conf_t *c) {
     if (c == NULL || --c->refs > 0) {
         return;
     }
@@ -300,9 +317,8 @@ static void prefer_aes_gcm(fs_tls_conf_t *c) {
     mbedtls_ssl_conf_ciphersuites(&c->ssl, c->suites);
 }
 
-int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
+static int conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
                     size_t msglen) {
-    install_hooks();
     *out = NULL;
     msg[0] = '\0';
     fs_tls_conf_t *c = mbedtls_calloc(1, sizeof(*c));
@@ -339,7 +355,7 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
         char why[80];
         mbedtls_strerror(r, why, sizeof(why));
         snprintf(msg, msglen, "TLS setup failed: %s", why);
-        fs_tls_conf_release(c);
+        conf_release(c);
         return FS_TLS_ERR_NOMEM;
     }
     mbedtls_ssl_conf_rng(&c->ssl, mbedtls_ctr_drbg_random, &c->drbg);
@@ -363,7 +379,7 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     if (verify) {
         r = ca != NULL ? parse_ca(&c->ca, ca, ca_len, msg, msglen) : default_ca(c, msg, msglen);
         if (r != 0) {
-            fs_tls_conf_release(c);
+            conf_release(c);
             return r;
         }
         if (ca != NULL) {
@@ -477,7 +493,9 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 
 // ---- connections
 
-fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
+static void tls_free(fs_tls_t *t);
+
+static fs_tls_t *tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
     fs_tls_t *t = mbedtls_calloc(1, sizeof(*t));
     if (t == NULL) {
         return NULL;
@@ -487,7 +505,7 @@ fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
     conf->refs++;
     t->tp = tp;
     if (mbedtls_ssl_setup(&t->ssl, &conf->ssl) != 0) {
-        fs_tls_free(t);
+        tls_free(t);
         return NULL;
     }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
@@ -495,12 +513,12 @@ fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
     return t;
 }
 
-void fs_tls_free(fs_tls_t *t) {
+static void tls_free(fs_tls_t *t) {
     if (t == NULL) {
         return;
     }
     mbedtls_ssl_free(&t->ssl);
-    fs_tls_conf_release(t->conf);
+    conf_release(t->conf);
     mbedtls_free(t);
 }
 
@@ -658,7 +676,7 @@ static void verify_reason(const fs_tls_t *t, char *buf, size_t len) {
     }
 }
 
-const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
+static const char *tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
     char why[112];
     why[0] = '\0';
     if (t != NULL && t->mbed_err) {
@@ -705,7 +723,7 @@ const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) 
 
 // ---- the transport's shape over decrypted bytes
 
-static int tls_fill(void *ctx, fs_deadline_t deadline) {
+static int tls_fill_own(void *ctx, fs_deadline_t deadline) {
     fs_tls_t *t = ctx;
     if (t->eof) {
         return t->eof == 1 ? 0 : FS_ERR_TLS_TRUNCATED;
@@ -772,7 +790,7 @@ static void tls_consume(void *ctx, size_t n) {
     }
 }
 
-static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
+static int tls_write_own(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
     fs_tls_t *t = ctx;
     t->deadline = deadline;
     while (len > 0) {
@@ -789,7 +807,7 @@ static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t de
 
 // XXX raw bytes at the transport may be part of a record only: a fill can still wait for the
 // rest of it (bounded by the read timeout).
-static int tls_readable(void *ctx) {
+static int tls_readable_own(void *ctx) {
     fs_tls_t *t = ctx;
     return t->end > t->start || t->eof || mbedtls_ssl_get_bytes_avail(&t->ssl) > 0 ||
            fs_tp_ops.readable(t->tp);
@@ -805,7 +823,7 @@ static int tls_recv_into(void *ctx, uint8_t *buf, size_t len, fs_deadline_t dead
 
 // Connect the transport under it, then shake hands; no response is ever read from a server
 // whose handshake or verification failed.
-static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
+static int tls_connect_own(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
     fs_tls_t *t = ctx;
     int r = fs_tp_ops.connect(t->tp, host, port, deadline);
     return r < 0 ? r : handshake(t, host, port, deadline);
@@ -816,6 +834,71 @@ static void tls_close(void *ctx) {
     fs_tls_t *t = ctx;
     fs_tp_ops.close(t->tp);
     fs_tls_free(t);
+}
+
+// ---- entry points: each call from the rest of fastsock into mbedTLS is counted as its own.
+
+int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
+                    size_t msglen) {
+    install_hooks();
+    OWN_ENTER();
+    int r = conf_new(out, verify, ca, ca_len, msg, msglen);
+    OWN_LEAVE();
+    return r;
+}
+
+void fs_tls_conf_release(fs_tls_conf_t *c) {
+    OWN_ENTER();
+    conf_release(c);
+    OWN_LEAVE();
+}
+
+fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
+    OWN_ENTER();
+    fs_tls_t *t = tls_new(conf, tp);
+    OWN_LEAVE();
+    return t;
+}
+
+void fs_tls_free(fs_tls_t *t) {
+    OWN_ENTER();
+    tls_free(t);
+    OWN_LEAVE();
+}
+
+const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
+    OWN_ENTER();
+    const char *r = tls_strerror(t, code, buf, len);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
+    OWN_ENTER();
+    int r = tls_connect_own(ctx, host, port, deadline);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_fill(void *ctx, fs_deadline_t deadline) {
+    OWN_ENTER();
+    int r = tls_fill_own(ctx, deadline);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
+    OWN_ENTER();
+    int r = tls_write_own(ctx, buf, len, deadline);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_readable(void *ctx) {
+    OWN_ENTER();
+    int r = tls_readable_own(ctx);
+    OWN_LEAVE();
+    return r;
 }
 
 const fs_io_ops_t fs_tls_ops = {
@@ -831,11 +914,17 @@ const fs_io_ops_t fs_tls_ops = {
 };
 
 const char *fs_tls_version(const fs_tls_t *t) {
-    return mbedtls_ssl_get_version(&t->ssl);
+    OWN_ENTER();
+    const char *r = mbedtls_ssl_get_version(&t->ssl);
+    OWN_LEAVE();
+    return r;
 }
 
 const char *fs_tls_cipher(const fs_tls_t *t) {
-    return mbedtls_ssl_get_ciphersuite(&t->ssl);
+    OWN_ENTER();
+    const char *r = mbedtls_ssl_get_ciphersuite(&t->ssl);
+    OWN_LEAVE();
+    return r;
 }
 
 int fs_tls_resumed(const fs_tls_t *t) {
