@@ -1,8 +1,9 @@
 """https:// in fastsock: mbedTLS over the POSIX transport against a real nginx with TLS, in
 every host build, and over lwIP in the TAP namespace suite. Certificates come from a throwaway
 CA made with the `openssl` CLI at test time: a valid chain, an unknown CA, a wrong host name, an
-expired certificate; plus a TLS 1.3-only server (handshake failure: the host's mbedTLS 2.28
-speaks TLS 1.2 only) and plain HTTP on the TLS port. Verification failures must raise
+expired certificate; TLS 1.3-only and TLS 1.2-only servers (the host's mbedTLS 3.6 speaks
+both), a TLS 1.0/1.1-only server (handshake failure: no common version) and plain HTTP on the
+TLS port. Verification failures must raise
 fastsock.TLSError (an OSError) before any request is sent."""
 
 import hashlib
@@ -20,7 +21,7 @@ from localserver import Nginx, TLSServer, make_pki, make_sample_files  # noqa: E
 FILES = {"1k.bin": 1024, "1m.bin": 1 << 20, "10m.bin": 10 << 20}
 
 # Indices of the https servers in the nginx fixture.
-GOOD, UNTRUSTED, WRONG_HOST, EXPIRED, TLS13_ONLY, TLS12_ONLY, ID_CACHE = range(7)
+GOOD, UNTRUSTED, WRONG_HOST, EXPIRED, TLS13_ONLY, TLS12_ONLY, ID_CACHE, ID_CACHE13, TLS11_ONLY = range(9)
 
 
 def sha_file(path):
@@ -60,7 +61,11 @@ def tls_nginx(twww, pki):
         TLSServer(p("expired.pem"), p("expired.key")),
         TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1.3"),
         TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1.2"),
-        TLSServer(p("good.pem"), p("good.key"), tickets=False, session_cache=True),
+        # Session IDs (TLS 1.2), and stateful tickets (TLS 1.3 has no session IDs).
+        TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1.2", tickets=False, session_cache=True),
+        TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1.3", tickets=False, session_cache=True),
+        # OpenSSL 3 speaks TLS 1.0/1.1 only at security level 0.
+        TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1 TLSv1.1", ciphers="DEFAULT:@SECLEVEL=0"),
     ]
     with Nginx(twww, tls=servers) as srv:
         yield srv
@@ -84,7 +89,8 @@ def test_valid_chain_in_every_build(mp, tls_nginx, pki, twww, tmp_path):
         tmp_path,
     )
     lines = out.splitlines()
-    assert lines[0].startswith("200 ('TLSv1.2', 'TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256', False)"), out
+    # TLS 1.3 where both ends have it, AES-128-GCM first (fs_tls.c prefer_aes_gcm).
+    assert lines[0].startswith("200 ('TLSv1.3', 'TLS1-3-AES-128-GCM-SHA256', False)"), out
     assert lines[1:] == ["True", str(1 << 20)]
     assert sha_file(tmp_path / "1m.bin") == sha_file(twww / "1m.bin")
 
@@ -94,7 +100,7 @@ FAILURES = [
     (UNTRUSTED, "localhost", "certificate verify failed for 'localhost': unknown CA"),
     (WRONG_HOST, "localhost", "certificate verify failed for 'localhost': host name mismatch"),
     (EXPIRED, "localhost", "certificate verify failed for 'localhost': certificate expired"),
-    (TLS13_ONLY, "localhost", "TLS handshake failed: the server sent alert protocol_version"),
+    (TLS11_ONLY, "localhost", "TLS handshake failed: the server sent alert protocol_version"),
     (None, "localhost", "TLS handshake failed: the server answered in plain text (HTTP), not TLS"),
 ]
 
@@ -175,23 +181,30 @@ def test_ca_forms_pem_der_path_and_bad(mp64, tls_nginx, pki, tmp_path):
     assert lines[4].startswith("ValueError ca= holds no usable CA certificate")
 
 
-def test_tls12_works_tls13_is_not_in_mbedtls_2_28(mp64, tls_nginx, pki, tmp_path):
-    out = mp64.run(
+def test_tls12_and_tls13_each_negotiated(mp, tls_nginx, pki, twww, tmp_path):
+    # A server pinned to one version each: both work (1 MB body, byte-identical), and a server
+    # with only TLS 1.0/1.1 is refused with the version alert.
+    out = mp.run(
         """
         import fastsock
-        r = fastsock.get(%r, ca=%r, stream=True)
-        print(r.raw.tls()[0])
-        r.close()
+        for i, u in enumerate(%r):
+            r = fastsock.get(u, ca=%r, stream=True)
+            print(r.raw.tls(), r.save(%r + str(i)))
         try:
             fastsock.get(%r, ca=%r)
         except fastsock.TLSError as e:
             print(e.args[1])
-        """ % (url(tls_nginx, TLS12_ONLY), pki.path("ca.pem"), url(tls_nginx, TLS13_ONLY), pki.path("ca.pem")),
+        """ % ([url(tls_nginx, TLS12_ONLY, "/1m.bin"), url(tls_nginx, TLS13_ONLY, "/1m.bin")],
+               pki.path("ca.pem"), str(tmp_path / "1m.bin."), url(tls_nginx, TLS11_ONLY), pki.path("ca.pem")),
         tmp_path,
     )
     lines = out.splitlines()
-    assert lines[0] == "TLSv1.2"
-    assert "no TLS version both ends support (this client: TLS 1.2 only)" in lines[1]
+    assert lines[0] == "('TLSv1.2', 'TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256', False) %d" % (1 << 20), out
+    assert lines[1] == "('TLSv1.3', 'TLS1-3-AES-128-GCM-SHA256', False) %d" % (1 << 20), out
+    for i in range(2):
+        assert sha_file(tmp_path / ("1m.bin.%d" % i)) == sha_file(twww / "1m.bin")
+    assert lines[2] == ("TLS handshake failed: the server sent alert protocol_version: no TLS version "
+                        "both ends support (this client: TLS 1.2, 1.3)"), out
 
 
 def test_10mb_body_byte_identical(mp, tls_nginx, pki, twww, tmp_path):
@@ -222,8 +235,8 @@ def test_keep_alive_reuse_over_tls(mp, tls_nginx, pki, tmp_path):
     assert out.strip() == "[1024, 1048576] 20 1 19 1"
 
 
-def test_session_resumption_tickets_and_ids(mp64, tls_nginx, pki, tmp_path):
-    out = mp64.run(
+def test_session_resumption_tickets_and_ids(mp, tls_nginx, pki, tmp_path):
+    out = mp.run(
         """
         import fastsock, time
         ca = open(%r, "rb").read()
@@ -243,14 +256,17 @@ def test_session_resumption_tickets_and_ids(mp64, tls_nginx, pki, tmp_path):
             st = fastsock.stats()
             full.sort()
             resumed.sort()
-            print("".join(seen), st["tls_handshakes"], st["tls_resumed"], resumed[len(resumed) // 2] < full[0])
-        """ % (pki.path("ca.pem"), [url(tls_nginx, GOOD, "/session-reused"),
-                                    url(tls_nginx, ID_CACHE, "/session-reused")]),
+            print(r.raw.tls()[0], "".join(seen), st["tls_handshakes"], st["tls_resumed"],
+                  resumed[len(resumed) // 2] < full[0])
+        """ % (pki.path("ca.pem"), [url(tls_nginx, i, "/session-reused")
+                                    for i in (TLS12_ONLY, ID_CACHE, GOOD, ID_CACHE13)]),
         tmp_path,
     )
     lines = out.splitlines()
-    # The first handshake is full; every later one resumes (nginx agrees: "r").
-    assert lines == [".rrrrrrr 8 7 True", ".rrrrrrr 8 7 True"], out
+    # The first handshake is full; every later one resumes (nginx agrees: "r"): TLS 1.2 with
+    # tickets and with session IDs, TLS 1.3 with stateless and stateful tickets (which arrive
+    # after the handshake).
+    assert lines == ["TLSv1.2 .rrrrrrr 8 7 True"] * 2 + ["TLSv1.3 .rrrrrrr 8 7 True"] * 2, out
 
 
 def test_tls_memory_is_counted_and_limited(mp, tls_nginx, pki, tmp_path):
@@ -295,6 +311,33 @@ def test_tls_memory_is_counted_and_limited(mp, tls_nginx, pki, tmp_path):
     assert abs(int(f[5])) <= 1024, lines[0]
     assert lines[1].startswith("MemoryError TLS memory limit: a handshake needs about %d bytes" % budget)
     assert lines[2:] == ["CONNECTED 0", "200"]
+
+
+def test_tls_limit_counts_and_caps_only_fastsock(mp, tls_nginx, pki, tmp_path):
+    # Another mbedTLS user in the same process (hostcheck.x509_hold parses a certificate with
+    # mbedtls_x509_crt_parse_der, as MicroPython's ssl module or an ESP-IDF component would):
+    # neither refused by fastsock's tls_limit nor counted in its tls_bytes / tls_peak.
+    der = pathlib.Path(pki.path("ca.der")).read_bytes()
+    out = mp.run(
+        """
+        import fastsock, hostcheck
+        ca = open(%r, "rb").read()
+        print(fastsock.get(%r, ca=ca).status_code)  # hooks installed, config made
+        before = fastsock.stats()["tls_bytes"]
+        fastsock.reset_stats()
+        for limit in (None, before + 64):
+            fastsock.tls_limit(limit)
+            print("PARSE", hostcheck.x509_hold(%r))
+            s = fastsock.stats()
+            print("BYTES", s["tls_bytes"] - before, "PEAK", s["tls_peak"] - before)
+            hostcheck.x509_hold(None)
+            print("FREED", fastsock.stats()["tls_bytes"] - before)
+        fastsock.tls_limit(None)
+        print(fastsock.get(%r, ca=ca).status_code)
+        """ % (pki.path("ca.pem"), url(tls_nginx, GOOD), der, url(tls_nginx, GOOD)),
+        tmp_path,
+    )
+    assert out.splitlines() == ["200"] + ["PARSE 0", "BYTES 0 PEAK 0", "FREED 0"] * 2 + ["200"], out
 
 
 def test_https_redirect_keeps_default_port_out_of_host(mp64, tls_nginx, pki, tmp_path):
@@ -363,7 +406,7 @@ def test_lwip_https_download_reuse_and_errors(tls_tapnet, pki, twww, tmp_path):
         """ % (pki.path("ca.pem"), base + "/10m.bin", str(out), base + "/1m.bin", bad_name, plain),
         tmp_path, L.tap_env(FASTSOCK_DNS=L.SERVER_IP), ns=tls_tapnet.ns, timeout=120,
     )
-    assert tags.get("TLS") == "TLSv1.2", p.stdout
+    assert tags.get("TLS") == "TLSv1.3", p.stdout
     assert tags["SAVED"] == 10 << 20
     assert sha_file(out) == sha_file(twww / "10m.bin")
     assert tags["REUSE"] == ([1 << 20] * 5, 1, 1)

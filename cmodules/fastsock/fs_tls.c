@@ -1,9 +1,10 @@
-// fastsock TLS layer (fs_tls.h): mbedTLS 2.28 (host, Debian's sources) or 3.x (ESP-IDF) over the
-// transport's operations (fs_tp_ops), and offers the same operations itself (fs_tls_ops). Record
-// bytes come from the transport's own buffers (or straight into mbedTLS's input buffer with
-// recv_into where the transport can); decrypted bytes go to
-// one buffer per connection that the engine parses in place. Memory is counted through
-// mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each handshake.
+// fastsock TLS layer (fs_tls.h): mbedTLS 3.6 (host: Debian's sources; ESP32: ESP-IDF v5.5's),
+// TLS 1.2 and 1.3, over the transport's operations (fs_tp_ops), and offers the same operations
+// itself (fs_tls_ops). Record bytes come from the transport's own buffers (or straight into
+// mbedTLS's input buffer with recv_into where the transport can); decrypted bytes go to one
+// buffer per connection that the engine parses in place. fastsock's own mbedTLS memory is
+// counted through mbedtls_calloc hooks, bounded by fs_tls_limit, and checked before each
+// handshake; other mbedTLS users in the process pass through the hooks uncounted.
 #ifndef _GNU_SOURCE // ESP-IDF defines it for every file
 #define _GNU_SOURCE // memmem, malloc_usable_size
 #endif
@@ -28,8 +29,12 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/version.h"
 #include "mbedtls/x509_crt.h"
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 &&                                                        \
-    (defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3))
+#if MBEDTLS_VERSION_NUMBER < 0x03060000
+#error "fastsock's TLS needs mbedTLS 3.6 (ESP-IDF v5.5; host: scripts/fetch-mbedtls)"
+#endif
+// TLS 1.3 (and the X.509/TLS code with MBEDTLS_USE_PSA_CRYPTO) runs on PSA crypto, which must be
+// initialised before a handshake.
+#if defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3)
 #include "psa/crypto.h"
 #define FS_TLS_PSA (1)
 #endif
@@ -45,10 +50,6 @@
 #endif
 
 #include "fs_tls.h"
-
-#ifndef MBEDTLS_PRIVATE
-#define MBEDTLS_PRIVATE(member) member
-#endif
 
 // Receives at least this long go straight into mbedTLS's record buffer (recv_into).
 #define DIRECT_MIN (2048)
@@ -100,7 +101,9 @@ struct fs_tls {
 fs_tls_stats_t fs_tls_stats;
 size_t fs_tls_limit;
 
-// ---- memory: every mbedTLS allocation goes through these once installed.
+// ---- memory: every mbedTLS allocation in the process goes through these once installed;
+// only those made inside fastsock's own calls into mbedTLS (between OWN_ENTER and OWN_LEAVE on
+// this thread) are counted and capped, the rest pass straight through.
 
 #if defined(MBEDTLS_PLATFORM_MEMORY) &&                                                            \
     !(defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && defined(MBEDTLS_PLATFORM_FREE_MACRO))
@@ -120,9 +123,19 @@ size_t fs_tls_limit;
 #define SYS_SIZE(p) malloc_usable_size(p)
 #endif
 
-// The block's real size comes from the allocator, so no header is added and blocks allocated
-// before the hooks were installed can still be freed through them.
+// Depth of fastsock's calls into mbedTLS on this thread (nested entry points count once).
+// Invariant: every fastsock call into mbedTLS runs inside OWN_ENTER/OWN_LEAVE, so a block
+// counted when allocated is counted when freed, and other users' blocks never are.
+static __thread uint32_t own_depth;
+#define OWN_ENTER() (own_depth++)
+#define OWN_LEAVE() (own_depth--)
+
+// The block's real size comes from the allocator, so no header is added.
 static void *count_calloc(size_t n, size_t size) {
+    if (own_depth == 0) {
+        // Another mbedTLS user (MicroPython's ssl, an ESP-IDF component): its own allocator.
+        return MBEDTLS_PLATFORM_STD_CALLOC(n, size);
+    }
     uint64_t want = (uint64_t)n * size;
     if (fs_tls_limit &&
         __atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) + want > fs_tls_limit) {
@@ -141,7 +154,9 @@ static void *count_calloc(size_t n, size_t size) {
 }
 
 static void count_free(void *p) {
-    if (p != NULL) {
+    if (p != NULL && own_depth == 0) {
+        MBEDTLS_PLATFORM_STD_FREE(p);
+    } else if (p != NULL) {
         uint64_t k = SYS_SIZE(p);
         // XXX a block allocated before the hooks went in would drive the gauge below zero.
         if (__atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) >= k) {
@@ -160,6 +175,8 @@ static void install_hooks(void) {
 }
 #else
 #define FS_TLS_COUNTING (0)
+#define OWN_ENTER() ((void)0)
+#define OWN_LEAVE() ((void)0)
 static void install_hooks(void) {
 }
 #endif
@@ -188,7 +205,7 @@ static remembered_t *remembered_find(fs_tls_conf_t *c, const char *host, uint16_
     return NULL;
 }
 
-void fs_tls_conf_release(fs_tls_conf_t *c) {
+static void conf_release(fs_tls_conf_t *c) {
     if (c == NULL || --c->refs > 0) {
         return;
     }
@@ -258,11 +275,13 @@ static int default_ca(fs_tls_conf_t *c, char *msg, size_t msglen) {
 #endif
 }
 
-// The library's suites with ECDHE + AES-GCM moved to the front: AES has hardware help on
-// both ends (AES-NI + PCLMUL on the host, the AES block on ESP32) where ChaCha20, mbedTLS's
-// own first choice, runs in plain C; ~2x bulk throughput on the host (docs/tls.md).
+// The library's suites with AES-GCM moved to the front (TLS 1.3's, then TLS 1.2's ECDHE ones):
+// AES has hardware help on both ends (AES-NI + PCLMUL on the host, the AES block on ESP32)
+// where ChaCha20 runs in plain C; ~2x bulk throughput on the host (docs/tls.md).
 static void prefer_aes_gcm(fs_tls_conf_t *c) {
     static const int first[] = {
+        MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+        MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
         MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -298,9 +317,8 @@ static void prefer_aes_gcm(fs_tls_conf_t *c) {
     mbedtls_ssl_conf_ciphersuites(&c->ssl, c->suites);
 }
 
-int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
+static int conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
                     size_t msglen) {
-    install_hooks();
     *out = NULL;
     msg[0] = '\0';
     fs_tls_conf_t *c = mbedtls_calloc(1, sizeof(*c));
@@ -317,12 +335,18 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     for (int i = 0; i < FS_TLS_SESSIONS; i++) {
         mbedtls_ssl_session_init(&c->remembered[i].session);
     }
+    int r = 0;
 #if defined(FS_TLS_PSA)
-    psa_crypto_init();
+    // Idempotent; the first call (whoever makes it) sets up PSA's key store and random generator.
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        r = MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    }
 #endif
     static const unsigned char pers[] = "fastsock";
-    int r =
-        mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers, sizeof(pers) - 1);
+    if (r == 0) {
+        r = mbedtls_ctr_drbg_seed(&c->drbg, mbedtls_entropy_func, &c->entropy, pers,
+                                  sizeof(pers) - 1);
+    }
     if (r == 0) {
         r = mbedtls_ssl_config_defaults(&c->ssl, MBEDTLS_SSL_IS_CLIENT,
                                         MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
@@ -331,17 +355,19 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
         char why[80];
         mbedtls_strerror(r, why, sizeof(why));
         snprintf(msg, msglen, "TLS setup failed: %s", why);
-        fs_tls_conf_release(c);
+        conf_release(c);
         return FS_TLS_ERR_NOMEM;
     }
     mbedtls_ssl_conf_rng(&c->ssl, mbedtls_ctr_drbg_random, &c->drbg);
     prefer_aes_gcm(c);
-// TLS 1.2 at least (1.3 as well where the library has it: mbedTLS 3.x with
-// CONFIG_MBEDTLS_SSL_PROTO_TLS1_3).
-#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    // TLS 1.2 at least; 1.3 as well where the build has it (host; ESP32 with
+    // CONFIG_MBEDTLS_SSL_PROTO_TLS1_3).
     mbedtls_ssl_conf_min_tls_version(&c->ssl, MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-    mbedtls_ssl_conf_min_version(&c->ssl, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_SSL_SESSION_TICKETS)
+    // TLS 1.3 tickets come after the handshake (NewSessionTicket); mbedtls_ssl_read ignores them
+    // unless asked to return MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET (tls_fill remembers).
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &c->ssl, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 #endif
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH) && FS_TLS_IN_LEN < 16384
     // A smaller input buffer only works if the server agrees to send smaller records.
@@ -353,7 +379,7 @@ int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t c
     if (verify) {
         r = ca != NULL ? parse_ca(&c->ca, ca, ca_len, msg, msglen) : default_ca(c, msg, msglen);
         if (r != 0) {
-            fs_tls_conf_release(c);
+            conf_release(c);
             return r;
         }
         if (ca != NULL) {
@@ -467,7 +493,9 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 
 // ---- connections
 
-fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
+static void tls_free(fs_tls_t *t);
+
+static fs_tls_t *tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
     fs_tls_t *t = mbedtls_calloc(1, sizeof(*t));
     if (t == NULL) {
         return NULL;
@@ -477,7 +505,7 @@ fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
     conf->refs++;
     t->tp = tp;
     if (mbedtls_ssl_setup(&t->ssl, &conf->ssl) != 0) {
-        fs_tls_free(t);
+        tls_free(t);
         return NULL;
     }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
@@ -485,19 +513,27 @@ fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
     return t;
 }
 
-void fs_tls_free(fs_tls_t *t) {
+static void tls_free(fs_tls_t *t) {
     if (t == NULL) {
         return;
     }
     mbedtls_ssl_free(&t->ssl);
-    fs_tls_conf_release(t->conf);
+    conf_release(t->conf);
     mbedtls_free(t);
 }
 
-// Keep the connection's session for the next handshake with the same server.
+// Keep the connection's session for the next handshake with the same server: after a TLS 1.2
+// handshake, and for TLS 1.3 after each NewSessionTicket (mbedTLS exports each session once;
+// a TLS 1.3 handshake itself has none to export, so the last remembered one stays until then).
 static void remember(fs_tls_t *t) {
     fs_tls_conf_t *c = t->conf;
     if (t->host[0] == '\0') {
+        return;
+    }
+    mbedtls_ssl_session got;
+    mbedtls_ssl_session_init(&got);
+    if (mbedtls_ssl_get_session(&t->ssl, &got) != 0) {
+        mbedtls_ssl_session_free(&got);
         return;
     }
     remembered_t *r = remembered_find(c, t->host, t->port);
@@ -506,14 +542,10 @@ static void remember(fs_tls_t *t) {
         c->next = (uint8_t)((c->next + 1) % FS_TLS_SESSIONS);
     }
     remembered_forget(r);
-    if (mbedtls_ssl_get_session(&t->ssl, &r->session) == 0) {
-        strcpy(r->host, t->host);
-        r->port = t->port;
-        r->used = 1;
-    } else {
-        mbedtls_ssl_session_free(&r->session);
-        mbedtls_ssl_session_init(&r->session);
-    }
+    r->session = got; // owns what got pointed to
+    strcpy(r->host, t->host);
+    r->port = t->port;
+    r->used = 1;
 }
 
 // An mbedTLS error during I/O: the transport's own error if one caused it.
@@ -561,15 +593,9 @@ static int handshake(fs_tls_t *t, const char *host, uint16_t port, fs_deadline_t
         // The offered session may be what the server disliked: don't offer it again.
         remembered_forget(old);
     }
-#if MBEDTLS_VERSION_NUMBER < 0x03000000
-    if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.in_msg != NULL) {
-        t->alert = t->ssl.in_msg[1];
-    }
-#else
     if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && t->ssl.MBEDTLS_PRIVATE(in_msg) != NULL) {
         t->alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
     }
-#endif
     // TLS records start with a content type of 20..23; anything printable is a plain-text answer.
     if (t->first >= 0x20 && t->first < 0x7f) {
         return FS_TLS_ERR_PLAIN_HTTP;
@@ -650,7 +676,7 @@ static void verify_reason(const fs_tls_t *t, char *buf, size_t len) {
     }
 }
 
-const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
+static const char *tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
     char why[112];
     why[0] = '\0';
     if (t != NULL && t->mbed_err) {
@@ -697,7 +723,7 @@ const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) 
 
 // ---- the transport's shape over decrypted bytes
 
-static int tls_fill(void *ctx, fs_deadline_t deadline) {
+static int tls_fill_own(void *ctx, fs_deadline_t deadline) {
     fs_tls_t *t = ctx;
     if (t->eof) {
         return t->eof == 1 ? 0 : FS_ERR_TLS_TRUNCATED;
@@ -764,7 +790,7 @@ static void tls_consume(void *ctx, size_t n) {
     }
 }
 
-static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
+static int tls_write_own(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
     fs_tls_t *t = ctx;
     t->deadline = deadline;
     while (len > 0) {
@@ -781,7 +807,7 @@ static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t de
 
 // XXX raw bytes at the transport may be part of a record only: a fill can still wait for the
 // rest of it (bounded by the read timeout).
-static int tls_readable(void *ctx) {
+static int tls_readable_own(void *ctx) {
     fs_tls_t *t = ctx;
     return t->end > t->start || t->eof || mbedtls_ssl_get_bytes_avail(&t->ssl) > 0 ||
            fs_tp_ops.readable(t->tp);
@@ -797,7 +823,7 @@ static int tls_recv_into(void *ctx, uint8_t *buf, size_t len, fs_deadline_t dead
 
 // Connect the transport under it, then shake hands; no response is ever read from a server
 // whose handshake or verification failed.
-static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
+static int tls_connect_own(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
     fs_tls_t *t = ctx;
     int r = fs_tp_ops.connect(t->tp, host, port, deadline);
     return r < 0 ? r : handshake(t, host, port, deadline);
@@ -808,6 +834,71 @@ static void tls_close(void *ctx) {
     fs_tls_t *t = ctx;
     fs_tp_ops.close(t->tp);
     fs_tls_free(t);
+}
+
+// ---- entry points: each call from the rest of fastsock into mbedTLS is counted as its own.
+
+int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
+                    size_t msglen) {
+    install_hooks();
+    OWN_ENTER();
+    int r = conf_new(out, verify, ca, ca_len, msg, msglen);
+    OWN_LEAVE();
+    return r;
+}
+
+void fs_tls_conf_release(fs_tls_conf_t *c) {
+    OWN_ENTER();
+    conf_release(c);
+    OWN_LEAVE();
+}
+
+fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
+    OWN_ENTER();
+    fs_tls_t *t = tls_new(conf, tp);
+    OWN_LEAVE();
+    return t;
+}
+
+void fs_tls_free(fs_tls_t *t) {
+    OWN_ENTER();
+    tls_free(t);
+    OWN_LEAVE();
+}
+
+const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
+    OWN_ENTER();
+    const char *r = tls_strerror(t, code, buf, len);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
+    OWN_ENTER();
+    int r = tls_connect_own(ctx, host, port, deadline);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_fill(void *ctx, fs_deadline_t deadline) {
+    OWN_ENTER();
+    int r = tls_fill_own(ctx, deadline);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
+    OWN_ENTER();
+    int r = tls_write_own(ctx, buf, len, deadline);
+    OWN_LEAVE();
+    return r;
+}
+
+static int tls_readable(void *ctx) {
+    OWN_ENTER();
+    int r = tls_readable_own(ctx);
+    OWN_LEAVE();
+    return r;
 }
 
 const fs_io_ops_t fs_tls_ops = {
@@ -823,11 +914,17 @@ const fs_io_ops_t fs_tls_ops = {
 };
 
 const char *fs_tls_version(const fs_tls_t *t) {
-    return mbedtls_ssl_get_version(&t->ssl);
+    OWN_ENTER();
+    const char *r = mbedtls_ssl_get_version(&t->ssl);
+    OWN_LEAVE();
+    return r;
 }
 
 const char *fs_tls_cipher(const fs_tls_t *t) {
-    return mbedtls_ssl_get_ciphersuite(&t->ssl);
+    OWN_ENTER();
+    const char *r = mbedtls_ssl_get_ciphersuite(&t->ssl);
+    OWN_LEAVE();
+    return r;
 }
 
 int fs_tls_resumed(const fs_tls_t *t) {

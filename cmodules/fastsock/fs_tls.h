@@ -19,10 +19,11 @@ typedef struct fs_tls_conf fs_tls_conf_t;
 // One TLS connection over a transport.
 typedef struct fs_tls fs_tls_t;
 
-// Counters for fastsock.stats(); bytes are mbedTLS heap in use (counted by mbedtls_calloc
-// hooks where the mbedTLS build allows them, see fs_tls_counting()).
+// Counters for fastsock.stats(); bytes are mbedTLS heap in use for fastsock (counted by
+// mbedtls_calloc hooks where the mbedTLS build allows them, see fs_tls_counting(); other mbedTLS
+// users in the process are not counted).
 typedef struct {
-    uint64_t bytes;      // heap held by mbedTLS now (configs, connections)
+    uint64_t bytes;      // heap held by mbedTLS for fastsock now (configs, connections)
     uint64_t peak;       // most held at once
     uint32_t handshakes; // completed handshakes
     uint32_t resumed;    // of which resumed an earlier session (no certificate exchange)
@@ -31,7 +32,8 @@ typedef struct {
 
 extern fs_tls_stats_t fs_tls_stats;
 
-// Total mbedTLS heap allowed (0 = no limit but the heap's own); also the budget check below.
+// Total mbedTLS heap allowed for fastsock (0 = no limit but the heap's own); also the budget
+// check below.
 extern size_t fs_tls_limit;
 
 // 1 if fs_tls_stats.bytes counts real allocations (mbedtls_platform_set_calloc_free usable).

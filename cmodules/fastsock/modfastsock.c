@@ -72,9 +72,9 @@ static mp_obj_t fastsock_reset_stats(void) {
 static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_reset_stats_obj, fastsock_reset_stats);
 
 #if FS_TLS
-// tls_limit([n]): cap on the heap mbedTLS may hold in all (bytes; None or 0 = no cap but the
-// heap's own). A handshake that would not fit its FS_TLS_BUDGET under it raises MemoryError
-// before connecting. Returns the previous cap.
+// tls_limit([n]): cap on the heap mbedTLS may hold for fastsock (bytes; None or 0 = no cap but
+// the heap's own; other mbedTLS users are not capped). A handshake that would not fit its
+// FS_TLS_BUDGET under it raises MemoryError before connecting. Returns the previous cap.
 static mp_obj_t fastsock_tls_limit(size_t n_args, const mp_obj_t *args) {
     mp_obj_t old = fs_tls_limit ? mp_obj_new_int_from_uint(fs_tls_limit) : mp_const_none;
     if (n_args > 0) {

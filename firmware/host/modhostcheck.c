@@ -2,6 +2,9 @@
 // descriptors from /proc/self/fd; malloc_bytes() is the C heap in use as the allocator
 // reports it (ASan's allocator in the sanitizer build, glibc's mallinfo2 otherwise), so
 // memory fastsock keeps outside the GC heap (receive buffers, TLS) is seen too.
+// x509_hold(der) is an mbedTLS user other than fastsock (as MicroPython's ssl module or an
+// ESP-IDF component would be): it parses a certificate with mbedtls_x509_crt_parse_der and keeps
+// it until x509_hold(None), so a test can see whether fastsock counts or caps that memory.
 #include <dirent.h>
 #include <malloc.h>
 
@@ -48,10 +51,37 @@ static mp_obj_t hostcheck_malloc_bytes(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(hostcheck_malloc_bytes_obj, hostcheck_malloc_bytes);
 
+#if FS_TLS
+#include "mbedtls/x509_crt.h"
+
+static mbedtls_x509_crt held;
+static bool holding;
+
+// Returns mbedTLS's result (0, or a negative MBEDTLS_ERR_*); None releases what is held.
+static mp_obj_t hostcheck_x509_hold(mp_obj_t der) {
+    if (holding) {
+        mbedtls_x509_crt_free(&held);
+        holding = false;
+    }
+    if (der == mp_const_none) {
+        return MP_OBJ_NEW_SMALL_INT(0);
+    }
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(der, &buf, MP_BUFFER_READ);
+    mbedtls_x509_crt_init(&held);
+    holding = true;
+    return MP_OBJ_NEW_SMALL_INT(mbedtls_x509_crt_parse_der(&held, buf.buf, buf.len));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(hostcheck_x509_hold_obj, hostcheck_x509_hold);
+#endif
+
 static const mp_rom_map_elem_t hostcheck_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_hostcheck) },
     { MP_ROM_QSTR(MP_QSTR_fds), MP_ROM_PTR(&hostcheck_fds_obj) },
     { MP_ROM_QSTR(MP_QSTR_malloc_bytes), MP_ROM_PTR(&hostcheck_malloc_bytes_obj) },
+#if FS_TLS
+    { MP_ROM_QSTR(MP_QSTR_x509_hold), MP_ROM_PTR(&hostcheck_x509_hold_obj) },
+#endif
 };
 static MP_DEFINE_CONST_DICT(hostcheck_globals, hostcheck_globals_table);
 

@@ -1,6 +1,8 @@
-# mbedTLS 2.28 (Debian's source package, fetched at build time) for the host port's TLS, built
-# per flavour with fastsock's config overlay. Included by firmware/host/Makefile when FS_TLS=1;
-# expects FS_ROOT and BUILD. The ESP32 build uses ESP-IDF's own mbedTLS 3.x instead.
+# mbedTLS 3.6 (Debian trixie's source package, fetched at build time) for the host port's TLS,
+# built per flavour with fastsock's config overlay. Included by firmware/host/Makefile when
+# FS_TLS=1; expects FS_ROOT and BUILD. The ESP32 build uses ESP-IDF v5.5's own mbedTLS 3.6.
+# library/*.c is the whole library (X.509, TLS, legacy and PSA crypto); 3rdparty/ (Everest
+# X25519, p256-m) is only compiled in with options this config leaves off.
 FS_MBEDTLS_PORT := $(FS_ROOT)/firmware/mbedtls
 MBEDTLS_DIR ?= $(shell $(FS_ROOT)/scripts/fetch-mbedtls)
 ifeq ($(wildcard $(MBEDTLS_DIR)/library/ssl_tls.c),)
