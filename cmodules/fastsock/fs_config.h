@@ -106,10 +106,11 @@
 
 // Heap one TLS connection needs at the peak of a full handshake (mbedTLS 3.6 with the defaults,
 // docs/tls.md: 43-44 KB on x86_64 for TLS 1.2 / 1.3, 48-50 KB with a new one-CA config of its
-// own: record buffers + decrypted buffer + handshake state and the server's chain); checked
-// before connecting so a shortage is a clear MemoryError instead of a failure mid-handshake.
+// own: record buffers + decrypted buffer + handshake state and the server's chain, plus ~5 KB
+// for a longer chain); checked before connecting so a shortage is a clear MemoryError instead
+// of a failure mid-handshake.
 #ifndef FS_TLS_BUDGET
-#define FS_TLS_BUDGET (FS_TLS_IN_LEN + FS_TLS_OUT_LEN + FS_TLS_RX_BYTES + 20480)
+#define FS_TLS_BUDGET (FS_TLS_IN_LEN + FS_TLS_OUT_LEN + FS_TLS_RX_BYTES + 24576)
 #endif
 
 // Servers whose TLS session each TLS config remembers for resumption (a session is ~150 bytes

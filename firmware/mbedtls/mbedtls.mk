@@ -10,8 +10,10 @@ $(error mbedTLS sources not found at '$(MBEDTLS_DIR)' (scripts/fetch-mbedtls fai
 endif
 
 MBEDTLS_C := $(notdir $(wildcard $(MBEDTLS_DIR)/library/*.c))
-MBEDTLS_OBJ := $(addprefix $(BUILD)/mbedtls/, $(MBEDTLS_C:.c=.o))
-MBEDTLS_LIB := $(BUILD)/libmbedtls-host.a
+# Objects per source tree: a new pin never links against objects of the old one.
+MBEDTLS_BUILD := $(BUILD)/mbedtls/$(notdir $(MBEDTLS_DIR))
+MBEDTLS_OBJ := $(addprefix $(MBEDTLS_BUILD)/, $(MBEDTLS_C:.c=.o))
+MBEDTLS_LIB := $(MBEDTLS_BUILD)/libmbedtls-host.a
 # The library and everything including its headers must see the same config.
 MBEDTLS_CONFIG := -I$(MBEDTLS_DIR)/include -I$(FS_MBEDTLS_PORT) -I$(FS_ROOT)/cmodules/fastsock \
 	-DMBEDTLS_USER_CONFIG_FILE='"mbedtls_user_config.h"'
@@ -24,7 +26,7 @@ MBEDTLS_DEPS := $(FS_MBEDTLS_PORT)/mbedtls_user_config.h $(FS_ROOT)/cmodules/fas
 
 CFLAGS += $(MBEDTLS_CONFIG) -DFS_TLS=1
 
-$(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
+$(MBEDTLS_BUILD)/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_DEPS)
 	$(Q)mkdir -p $(dir $@)
 	$(ECHO) "CC mbedtls/$*.c"
 	$(Q)$(CC) $(MBEDTLS_CFLAGS) -c -o $@ $<
