@@ -2,8 +2,8 @@
 #   make run   build the host firmware, serve sample files with nginx, fetch them with fastsock
 #   make test  build everything and run the whole test suite (the device tests too when the
 #              emulated-ESP32 rig exists; otherwise one line says they were not run)
-#   make test-device  build ESP32_NET and its QEMU variant with the rig, flash them through the
-#              emulated chip's ROM loader, boot them, run tests/device on the QEMU one
+#   make test-device  build ESP32_NET and its SPIRAM and QEMU variants with the rig, flash them
+#              through the emulated chip's ROM loader, boot them, run tests/device on the QEMU one
 .PHONY: all deps host run test test-device clean
 
 VENV := $(CURDIR)/.venv
@@ -38,8 +38,9 @@ test: host
 
 test-device: deps
 	@scripts/esp32-rig --cache "$(RIG)" --check >/dev/null 2>&1 || { echo "make test-device: $(RIG_MISSING)" >&2; exit 2; }
-	@echo "== building ESP32_NET (the image users flash) and its QEMU variant with the rig"
+	@echo "== building ESP32_NET (the image users flash), its SPIRAM and QEMU variants with the rig"
 	@scripts/build-firmware --rig "$(RIG)" --out-dir build/device
+	@scripts/build-firmware --rig "$(RIG)" --variant SPIRAM --out-dir build/device
 	@scripts/build-firmware --rig "$(RIG)" --variant QEMU --out-dir build/device
 	@echo "== booting it in QEMU and running tests/device"
 	@FASTSOCK_RIG="$(RIG)" $(PYTHON) -m pytest tests/device $(PYTEST_ARGS)
