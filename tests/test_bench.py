@@ -1,6 +1,6 @@
 """Smoke test of the benchmark command: `scripts/bench --quick` into a temporary folder writes
 the report (with its targets table), the raw results and the plots, and leaves the README's
-results block alone. ~25 s on 2 cores."""
+results block alone. ~25 s on 2 cores. scripts/bench-lwip once at both board configurations."""
 
 import json
 import pathlib
@@ -54,3 +54,19 @@ def test_bench_quick(tmp_path):
 
     # --out elsewhere never touches the README's results block.
     assert readme_block() == block_before
+
+
+def test_bench_lwip_runs_both_board_configurations():
+    # scripts/bench-lwip (root: namespace + TAP) once per configuration, 1 MB, 1 run: each
+    # reports its board's TCP_WND, and save() copies nothing there.
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench-lwip"), "--runs", "1", "--size-mb", "1"],
+                       capture_output=True, text=True, timeout=240)
+    assert p.returncode == 0, "scripts/bench-lwip failed:\n%s\n%s" % (p.stdout[-3000:], p.stderr[-3000:])
+    summaries = re.findall(r"\((board|SPIRAM): TCP_WND (\d+), MSS 1440\).*?bytes_copied (\d+), peak_buffered (\d+)",
+                           p.stdout, re.S)
+    import lwip_net as L
+    want = [(v or "board", L.board_options(v)["CONFIG_LWIP_TCP_WND_DEFAULT"]) for v in L.LWIP_BUILDS]
+    assert [(name, int(wnd)) for name, wnd, _, _ in summaries] == want, p.stdout
+    for name, wnd, copied, peak in summaries:
+        assert int(copied) == 0, f"{name}: save() copied {copied} bytes"
+        assert 0 < int(peak) <= int(wnd) + 4096, f"{name}: peak_buffered {peak}"
