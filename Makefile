@@ -20,12 +20,13 @@ deps:
 
 # The host interpreters whose paths are a contract (see README).
 host: deps
-	@echo "== building host interpreters (native, -m32, ASan+UBSan, lwIP at both board configurations)"
+	@echo "== building host interpreters (native, -m32, ASan+UBSan; lwIP at both board configurations, and under ASan+UBSan)"
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host32 MICROPY_FORCE_32BIT=1
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-asan FS_SANITIZE=1
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip FS_TRANSPORT=lwip
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip-spiram FS_TRANSPORT=lwip FS_BOARD_VARIANT=SPIRAM
+	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip-asan FS_TRANSPORT=lwip FS_SANITIZE=1
 
 run: host
 	@$(PYTHON) scripts/demo.py

@@ -65,7 +65,7 @@ def test_bench_lwip_runs_both_board_configurations():
     summaries = re.findall(r"\((board|SPIRAM): TCP_WND (\d+), MSS 1440\).*?bytes_copied (\d+), peak_buffered (\d+)",
                            p.stdout, re.S)
     import lwip_net as L
-    want = [(v or "board", L.board_options(v)["CONFIG_LWIP_TCP_WND_DEFAULT"]) for v in L.LWIP_BUILDS]
+    want = [(name, L.board_options(L.LWIP_BUILDS[name][0])["CONFIG_LWIP_TCP_WND_DEFAULT"]) for name in L.BENCH_BUILDS]
     assert [(name, int(wnd)) for name, wnd, _, _ in summaries] == want, p.stdout
     for name, wnd, copied, peak in summaries:
         assert int(copied) == 0, f"{name}: save() copied {copied} bytes"

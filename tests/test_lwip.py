@@ -1,6 +1,7 @@
-"""fastsock's lwIP transport on a real lwIP 2.1.3 stack, once per board configuration: the
-lwIP options of boards/ESP32_NET (build/host-lwip) and of its SPIRAM variant
-(build/host-lwip-spiram), generated from the board's sdkconfig files.
+"""fastsock's lwIP transport on a real lwIP 2.1.3 stack, once per lwIP build: the lwIP options
+of boards/ESP32_NET (build/host-lwip), of its SPIRAM variant (build/host-lwip-spiram), both
+generated from the board's sdkconfig files, and the first again under ASan + UBSan
+(build/host-lwip-asan; fastsock and the interpreter sanitized, lwIP itself not).
 
 TAP: in a network namespace each module creates (nginx and a one-name DNS server on the Linux
 side, the interpreter on the lwIP side); downloads byte-identical by sha256, loss/duplication/
@@ -32,12 +33,13 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module", autouse=True, params=list(L.LWIP_BUILDS), ids=lambda v: v or "board")
+@pytest.fixture(scope="module", autouse=True, params=list(L.LWIP_BUILDS))
 def board(request):
-    """The whole module runs against each board configuration's lwIP build."""
-    L.use_variant(request.param)
-    yield L.board_options(request.param)
-    L.use_variant("")
+    """The whole module runs against each lwIP build (both board configurations, and the
+    default one under ASan + UBSan)."""
+    L.use_build(request.param)
+    yield L.board_options(L.VARIANT)
+    L.use_build("board")
 
 
 @pytest.fixture(scope="session")
