@@ -159,6 +159,16 @@ def test_total_deadline_covers_tls_trickle(mpt, pki, tls_ctx, tmp_path):
     assert_total(tags, out, 2)
 
 
+def test_read_timeout_bounds_each_wait_across_tls13_tickets(mpt, pki, tls_ctx, tmp_path):
+    # TLS 1.3 tickets come after the handshake: with every byte 2 ms apart the two tickets and
+    # the response take over 1 s together but each record well under it. The read timeout (1 s)
+    # bounds each wait; it once covered tickets and response as one read ("read timed out").
+    small = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    with RawServer(D.tls_respond(tls_ctx, small, trickle=0.002)) as srv:
+        tags, out = probe(mpt, tmp_path, https_url(srv), (20, 1), extra=", ca=%r" % str(pki / "ca.pem"))
+    assert tags["RESULT"] == ("no error", 200, 2), out
+
+
 def test_total_deadline_covers_redirect_chain(mpt, tmp_path):
     # Five 302 hops and a final 200, each answered after 1.5 s: 9 s in all, 3 s allowed.
     hops = []

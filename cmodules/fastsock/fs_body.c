@@ -12,7 +12,12 @@
 
 // Wait for more bytes for the current exchange.
 static int fill(fs_conn_obj_t *c) {
-    return fs_conn_code(c, c->io.ops->fill(c->io.ctx, fs_conn_deadline(c, c->read_ms)));
+    int r;
+    do {
+        // Each wait gets the read timeout afresh (bounded: FS_ERR_AGAIN is rationed by the layer).
+        r = c->io.ops->fill(c->io.ctx, fs_conn_deadline(c, c->read_ms));
+    } while (r == FS_ERR_AGAIN);
+    return fs_conn_code(c, r);
 }
 
 // Head done: set up the body's framing; a body-less response is complete at once.

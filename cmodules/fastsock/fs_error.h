@@ -35,6 +35,7 @@
 #define FS_ERR_DNS (-1100)          // host name not found
 #define FS_ERR_NO_RECV_INTO (-1101) // the stack only lends its own buffers (lwIP): use fill
 #define FS_ERR_DEADLINE (-1102)     // the request's total deadline passed
+#define FS_ERR_AGAIN (-1103)        // fill made progress without bytes (TLS 1.3 ticket): fill again
 
 // TLS (fs_tls.c).
 #define FS_TLS_ERR_VERIFY (-1200)     // the server's certificate was rejected

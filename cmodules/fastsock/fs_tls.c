@@ -53,6 +53,9 @@
 
 // Receives at least this long go straight into mbedTLS's record buffer (recv_into).
 #define DIRECT_MIN (2048)
+// TLS 1.3 tickets per connection after which the read waits again with a fresh read timeout
+// (servers send one or two; more share the wait already running).
+#define TICKETS_FRESH_WAIT (4)
 
 typedef struct {
     char host[FS_TLS_HOST_MAX];
@@ -94,6 +97,7 @@ struct fs_tls {
     uint8_t eof;   // 1: close_notify seen; 2: TCP closed without it (truncation attack?)
     uint8_t first; // first byte the server sent, 0 until then
     uint8_t alert; // fatal alert from the server, if any
+    uint8_t tickets; // TLS 1.3 tickets that ended a fill early (TICKETS_FRESH_WAIT)
     char host[FS_TLS_HOST_MAX];
     uint8_t buf[FS_TLS_RX_BYTES];
 };
@@ -758,8 +762,13 @@ static int tls_fill_own(void *ctx, fs_deadline_t deadline) {
         }
 #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
         if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-            // TLS 1.3 tickets arrive after the handshake.
+            // TLS 1.3 tickets arrive after the handshake: a record done, so the next wait gets
+            // its own read timeout (the first few; a ticket flood shares the caller's).
             remember(t);
+            if (t->tickets < TICKETS_FRESH_WAIT) {
+                t->tickets++;
+                return FS_ERR_AGAIN;
+            }
             continue;
         }
 #endif
