@@ -11,6 +11,7 @@ start it with `ip netns exec`.
 import ast
 import contextlib
 import ctypes
+import functools
 import itertools
 import json
 import os
@@ -47,6 +48,7 @@ def use_build(name):
     BENCH_NETCONN = BUILD / directory / "bench-netconn"
 
 
+@functools.lru_cache(maxsize=None)
 def board_options(variant):
     """The board's lwIP options for a variant, read from its sdkconfig files (an oracle for the
     build: lwipstats.TCP_WND must equal CONFIG_LWIP_TCP_WND_DEFAULT)."""

@@ -38,7 +38,7 @@ def board(request):
     """The whole module runs against each lwIP build (both board configurations, and the
     default one under ASan + UBSan)."""
     L.use_build(request.param)
-    yield L.board_options(L.VARIANT)
+    yield
     L.use_build("board")
 
 

@@ -45,9 +45,9 @@ mp_obj_t fs_body_read_head(fs_conn_obj_t *c, bool head_request) {
     for (;;) {
         size_t nsegs = c->io.ops->segments(c->io.ctx, segs, FS_MAX_SEGMENTS);
         c->rx_started |= nsegs > 0;
-        consumed = nsegs ? fs_head_parse(&c->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch,
-                                         scratch_len)
-                         : FS_INCOMPLETE;
+        consumed =
+            nsegs ? fs_head_parse(&c->head, segs, nsegs, hdrs, FS_MAX_HEADERS, scratch, scratch_len)
+                  : FS_INCOMPLETE;
         if (consumed == FS_ERR_SCRATCH && scratch == stack_scratch) {
             // Long fields straddle segments (lwIP): heap scratch only for such heads.
             scratch_len = FS_HEAD_SCRATCH_ENOUGH;
@@ -226,7 +226,8 @@ mp_obj_t fs_body_error(fs_conn_obj_t *c, int code) {
         snprintf(msg, sizeof(msg), "connection closed after %s of %s body bytes", got, want);
         what = msg;
     } else if (code == FS_ERR_TRUNCATED) {
-        snprintf(msg, sizeof(msg), "connection closed before the last chunk (%s body bytes read)", got);
+        snprintf(msg, sizeof(msg), "connection closed before the last chunk (%s body bytes read)",
+                 got);
         what = msg;
     } else if (code == FS_ERR_TLS_TRUNCATED) {
         snprintf(msg, sizeof(msg),

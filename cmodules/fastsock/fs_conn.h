@@ -46,17 +46,17 @@ typedef struct {
 #if FS_TLS
     fs_tls_t *tls; // TLS state (io.ctx) for https, else NULL
 #endif
-    mp_obj_t pool;        // the Pool it goes back to, or None
-    mp_obj_t key;         // its pool key (host:port)
-    mp_obj_t tlscfg;      // the TLSConfig it was verified with, or None (part of the pool match)
-    fs_head_t head;       // response head parse state
-    fs_chunked_t chunk;   // chunked decoder
-    uint64_t body_left;   // FS_BODY_LENGTH: body bytes not yet handed out
-    uint64_t body_read;   // body bytes handed out so far
-    size_t run_left;      // FS_BODY_CHUNKED: decoded body bytes waiting at the front
-    fs_deadline_t total;  // the request's total deadline (FS_FOREVER: none)
-    uint32_t read_ms;     // per-wait read/write timeout (0: none)
-    uint32_t requests;    // requests sent on this connection
+    mp_obj_t pool;       // the Pool it goes back to, or None
+    mp_obj_t key;        // its pool key (host:port)
+    mp_obj_t tlscfg;     // the TLSConfig it was verified with, or None (part of the pool match)
+    fs_head_t head;      // response head parse state
+    fs_chunked_t chunk;  // chunked decoder
+    uint64_t body_left;  // FS_BODY_LENGTH: body bytes not yet handed out
+    uint64_t body_read;  // body bytes handed out so far
+    size_t run_left;     // FS_BODY_CHUNKED: decoded body bytes waiting at the front
+    fs_deadline_t total; // the request's total deadline (FS_FOREVER: none)
+    uint32_t read_ms;    // per-wait read/write timeout (0: none)
+    uint32_t requests;   // requests sent on this connection
     uint8_t state;
     uint8_t owner;
     uint8_t body_kind;

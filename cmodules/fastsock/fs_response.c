@@ -316,7 +316,8 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
         mp_buffer_info_t b;
         mp_get_buffer_raise(r->content, &b, MP_BUFFER_READ);
         // The content is an immutable bytes object already: a Python writer gets it as is.
-        int e = native != NULL ? write_native(f, native, b.buf, b.len) : write_py(f, r->content, b.len);
+        int e =
+            native != NULL ? write_native(f, native, b.buf, b.len) : write_py(f, r->content, b.len);
         if (e < 0) {
             nlr_raise(fs_exc_make(e, "write", NULL));
         }

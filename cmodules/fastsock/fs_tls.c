@@ -94,9 +94,9 @@ struct fs_tls {
     uint8_t in_handshake;
     uint8_t offered; // a remembered session was offered
     uint8_t resumed;
-    uint8_t eof;   // 1: close_notify seen; 2: TCP closed without it (truncation attack?)
-    uint8_t first; // first byte the server sent, 0 until then
-    uint8_t alert; // fatal alert from the server, if any
+    uint8_t eof;     // 1: close_notify seen; 2: TCP closed without it (truncation attack?)
+    uint8_t first;   // first byte the server sent, 0 until then
+    uint8_t alert;   // fatal alert from the server, if any
     uint8_t tickets; // TLS 1.3 tickets that ended a fill early (TICKETS_FRESH_WAIT)
     char host[FS_TLS_HOST_MAX];
     uint8_t buf[FS_TLS_RX_BYTES];
@@ -158,16 +158,19 @@ static void *count_calloc(size_t n, size_t size) {
 }
 
 static void count_free(void *p) {
-    if (p != NULL && own_depth == 0) {
-        MBEDTLS_PLATFORM_STD_FREE(p);
-    } else if (p != NULL) {
-        uint64_t k = SYS_SIZE(p);
-        // XXX a block allocated before the hooks went in would drive the gauge below zero.
-        if (__atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) >= k) {
-            __atomic_sub_fetch(&fs_tls_stats.bytes, k, __ATOMIC_RELAXED);
-        }
-        SYS_FREE(p);
+    if (p == NULL) {
+        return;
     }
+    if (own_depth == 0) {
+        MBEDTLS_PLATFORM_STD_FREE(p);
+        return;
+    }
+    uint64_t k = SYS_SIZE(p);
+    // Never below zero, whatever a block's history (the gauge is unsigned).
+    if (__atomic_load_n(&fs_tls_stats.bytes, __ATOMIC_RELAXED) >= k) {
+        __atomic_sub_fetch(&fs_tls_stats.bytes, k, __ATOMIC_RELAXED);
+    }
+    SYS_FREE(p);
 }
 
 static void install_hooks(void) {
@@ -184,6 +187,15 @@ static void install_hooks(void) {
 static void install_hooks(void) {
 }
 #endif
+
+// A call into mbedTLS made as fastsock's own (its allocations counted); the call's value.
+#define OWN(call)                                                                                  \
+    __extension__({                                                                                \
+        OWN_ENTER();                                                                               \
+        __typeof__(call) own_result_ = (call);                                                     \
+        OWN_LEAVE();                                                                               \
+        own_result_;                                                                               \
+    })
 
 int fs_tls_counting(void) {
     return FS_TLS_COUNTING;
@@ -850,10 +862,7 @@ static void tls_close(void *ctx) {
 int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
                     size_t msglen) {
     install_hooks();
-    OWN_ENTER();
-    int r = conf_new(out, verify, ca, ca_len, msg, msglen);
-    OWN_LEAVE();
-    return r;
+    return OWN(conf_new(out, verify, ca, ca_len, msg, msglen));
 }
 
 void fs_tls_conf_release(fs_tls_conf_t *c) {
@@ -863,10 +872,7 @@ void fs_tls_conf_release(fs_tls_conf_t *c) {
 }
 
 fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
-    OWN_ENTER();
-    fs_tls_t *t = tls_new(conf, tp);
-    OWN_LEAVE();
-    return t;
+    return OWN(tls_new(conf, tp));
 }
 
 void fs_tls_free(fs_tls_t *t) {
@@ -876,38 +882,23 @@ void fs_tls_free(fs_tls_t *t) {
 }
 
 const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) {
-    OWN_ENTER();
-    const char *r = tls_strerror(t, code, buf, len);
-    OWN_LEAVE();
-    return r;
+    return OWN(tls_strerror(t, code, buf, len));
 }
 
 static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
-    OWN_ENTER();
-    int r = tls_connect_own(ctx, host, port, deadline);
-    OWN_LEAVE();
-    return r;
+    return OWN(tls_connect_own(ctx, host, port, deadline));
 }
 
 static int tls_fill(void *ctx, fs_deadline_t deadline) {
-    OWN_ENTER();
-    int r = tls_fill_own(ctx, deadline);
-    OWN_LEAVE();
-    return r;
+    return OWN(tls_fill_own(ctx, deadline));
 }
 
 static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
-    OWN_ENTER();
-    int r = tls_write_own(ctx, buf, len, deadline);
-    OWN_LEAVE();
-    return r;
+    return OWN(tls_write_own(ctx, buf, len, deadline));
 }
 
 static int tls_readable(void *ctx) {
-    OWN_ENTER();
-    int r = tls_readable_own(ctx);
-    OWN_LEAVE();
-    return r;
+    return OWN(tls_readable_own(ctx));
 }
 
 const fs_io_ops_t fs_tls_ops = {
@@ -923,17 +914,11 @@ const fs_io_ops_t fs_tls_ops = {
 };
 
 const char *fs_tls_version(const fs_tls_t *t) {
-    OWN_ENTER();
-    const char *r = mbedtls_ssl_get_version(&t->ssl);
-    OWN_LEAVE();
-    return r;
+    return OWN(mbedtls_ssl_get_version(&t->ssl));
 }
 
 const char *fs_tls_cipher(const fs_tls_t *t) {
-    OWN_ENTER();
-    const char *r = mbedtls_ssl_get_ciphersuite(&t->ssl);
-    OWN_LEAVE();
-    return r;
+    return OWN(mbedtls_ssl_get_ciphersuite(&t->ssl));
 }
 
 int fs_tls_resumed(const fs_tls_t *t) {

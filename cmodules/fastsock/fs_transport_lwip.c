@@ -33,7 +33,7 @@
 // tot_len is 16 bits, so a large window (the SPIRAM board's 46080) lowers the cap.
 #define FS_LWIP_BUFFER_WANTED (FS_MAX_HEAD_BYTES + 16384)
 #ifndef FS_LWIP_MAX_BUFFERED
-#define FS_LWIP_MAX_BUFFERED \
+#define FS_LWIP_MAX_BUFFERED                                                                       \
     (FS_LWIP_BUFFER_WANTED < 0xffff - TCP_WND ? FS_LWIP_BUFFER_WANTED : 0xffff - TCP_WND)
 #endif
 _Static_assert(FS_LWIP_MAX_BUFFERED + TCP_WND <= 0xffff, "pbuf chains are limited to 64 KB");

@@ -19,7 +19,8 @@
 #include "hostnet.h"
 
 // glibc's <netinet/tcp.h> defines its own TCP_MSS; make sure lwIP's stayed ours.
-_Static_assert(TCP_MSS == CONFIG_LWIP_TCP_MSS && TCP_WND == CONFIG_LWIP_TCP_WND_DEFAULT, "lwipopts.h not in effect");
+_Static_assert(TCP_MSS == CONFIG_LWIP_TCP_MSS && TCP_WND == CONFIG_LWIP_TCP_WND_DEFAULT,
+               "lwipopts.h not in effect");
 
 fs_hostnet_stats_t fs_hostnet_stats;
 
