@@ -1,5 +1,5 @@
-"""Shared fixtures: the host interpreters, a local nginx with sample files, and a helper
-that runs MicroPython code and returns its output."""
+"""Shared fixtures: the host interpreters, a local nginx with sample files, httpbin under
+gunicorn, and a helper that runs MicroPython code and returns its output."""
 
 import hashlib
 import os
@@ -14,6 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from httpbin_server import Httpbin  # noqa: E402
 from localserver import Nginx, make_sample_files  # noqa: E402
 
 # The three host builds `make host` produces; each is a contract path. FASTSOCK_BUILD points
@@ -90,6 +91,14 @@ def www(tmp_path_factory):
 @pytest.fixture(scope="session")
 def nginx(www):
     with Nginx(www) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def httpbin():
+    """httpbin's app under gunicorn on 127.0.0.1 (tests/httpbin_server.py), started once per
+    session: .url(path), .requests() (what it answered so far), .startup_seconds."""
+    with Httpbin() as srv:
         yield srv
 
 
