@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from httpbin_server import Httpbin  # noqa: E402
 from localserver import Nginx, make_sample_files  # noqa: E402
+from wire import WireRecorder  # noqa: E402
 
 # The three host builds `make host` produces; each is a contract path. FASTSOCK_BUILD points
 # the suite at another build tree (e.g. an older commit's, to see a new test fail there).
@@ -100,6 +101,14 @@ def httpbin():
     session: .url(path), .requests() (what it answered so far), .startup_seconds."""
     with Httpbin() as srv:
         yield srv
+
+
+@pytest.fixture
+def wire():
+    """A WireRecorder (tests/wire.py): records each request's raw bytes (.requests) and
+    answers 200 with an empty body (.response can be changed); .url(path)."""
+    with WireRecorder() as rec:
+        yield rec
 
 
 def sha256_file(path):
