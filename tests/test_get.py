@@ -191,15 +191,11 @@ def test_bad_urls_are_clear_value_errors(mp64, tmp_path):
                 fastsock.get(url)
             except (ValueError, TypeError) as e:
                 print(type(e).__name__, "|", e)
-        try:
-            fastsock.get("http://user:pw@example.invalid/")
-        except NotImplementedError as e:
-            print("NotImplementedError |", e)
         """,
         tmp_path,
     )
     lines = out.splitlines()
-    assert len(lines) == 8, out
+    assert len(lines) == 7, out
     assert lines[0].startswith("ValueError | invalid URL 'nohost'")
     assert lines[1].startswith("ValueError | unsupported URL scheme 'ftp'")
     assert lines[2].startswith("ValueError | no host")
@@ -207,8 +203,6 @@ def test_bad_urls_are_clear_value_errors(mp64, tmp_path):
     assert lines[4].startswith("ValueError | invalid port")
     assert lines[5].startswith("ValueError | invalid host")
     assert lines[6].startswith("TypeError")
-    # https:// works now (tests/test_tls.py); credentials in the URL are still refused.
-    assert lines[7] == "NotImplementedError | credentials in the URL are not supported; use auth="
 
 
 def test_unknown_host_is_clear_oserror(mp64, tmp_path):

@@ -67,7 +67,7 @@ def tls_nginx(twww, pki):
         # OpenSSL 3 speaks TLS 1.0/1.1 only at security level 0.
         TLSServer(p("good.pem"), p("good.key"), protocols="TLSv1 TLSv1.1", ciphers="DEFAULT:@SECLEVEL=0"),
     ]
-    with Nginx(twww, tls=servers) as srv:
+    with Nginx(twww, tls=servers, access_log=True) as srv:
         yield srv
 
 
@@ -179,6 +179,46 @@ def test_ca_forms_pem_der_path_and_bad(mp64, tls_nginx, pki, tmp_path):
     lines = out.splitlines()
     assert lines[:4] == ["200"] * 4
     assert lines[4].startswith("ValueError ca= holds no usable CA certificate")
+
+
+def test_pooled_tls_connections_keyed_on_what_was_verified(mp, tls_nginx, pki, tmp_path):
+    # A connection made unverified never serves a request that asks for verification, whatever
+    # happened to the Session's settings or the shared config cache in between; one verified
+    # with a CA serves any request verifying with the same CA data (a path or its bytes).
+    # Oracle: nginx's connection number for each request.
+    pem = pathlib.Path(pki.path("ca.pem")).read_bytes()
+    uri = "/1k.bin"
+    seen = len(tls_nginx.requests())
+    out = mp.run(
+        """
+        import fastsock
+        u = %r
+        s = fastsock.Session(verify=False)
+        print(s.get(u).status_code)
+        s.verify = True
+        try:
+            s.get(u)
+            print("served unverified")
+        except fastsock.TLSError:
+            print("TLSError")
+        s.ca = %r
+        print(s.get(u).status_code)
+        print(s.get(u, verify=False).status_code)
+        fastsock.tls_reset()
+        for i in range(3):
+            s.get(u, ca=%r + b" " * i)
+        print(s.get(u).status_code)
+        """ % (url(tls_nginx, GOOD, uri), pki.path("ca.pem"), pem),
+        tmp_path,
+    )
+    assert out.split() == ["200", "TLSError", "200", "200", "200"]
+    conns = [r["connection"] for r in tls_nginx.requests()[seen:] if r["uri"] == uri]
+    assert len(conns) == 7
+    a, b = conns[0], conns[1]
+    # After tls_reset(): the CA bytes equal to the file's reuse the verified connection; with
+    # trailing spaces they are other data, each its own connection; the path again reuses it.
+    assert a != b and conns[2:] == [a, b, conns[4], conns[5], b]
+    assert len(set(conns)) == 4
 
 
 def test_tls12_and_tls13_each_negotiated(mp, tls_nginx, pki, twww, tmp_path):
@@ -341,23 +381,20 @@ def test_tls_limit_counts_and_caps_only_fastsock(mp, tls_nginx, pki, tmp_path):
 
 
 def test_https_redirect_keeps_default_port_out_of_host(mp64, tls_nginx, pki, tmp_path):
-    # URL parsing: https defaults to 443, and credentials stay unsupported.
+    # URL parsing: https defaults to 443; credentials are split off the authority.
     out = mp64.run(
         """
         import fastsock
         print(fastsock._parse_url("https://example.com/x"))
         print(fastsock._join_url("https://example.com/a/b", "c"))
-        try:
-            fastsock.get("https://user:pw@example.com/")
-        except NotImplementedError as e:
-            print("NotImplementedError", e)
+        print(fastsock._parse_url("https://u:p%40@example.com:8443"))
         """,
         tmp_path,
     )
     assert out.splitlines() == [
-        "('https', 'example.com', 443, '/x')",
+        "('https', 'example.com', 443, '/x', None)",
         "https://example.com/a/c",
-        "NotImplementedError credentials in the URL are not supported; use auth=",
+        "('https', 'example.com', 8443, '/', ('u', 'p@'))",
     ]
 
 

@@ -49,6 +49,8 @@ def _tls_config(verify, ca):
         # requests style: verify="/path/to/ca.pem".
         verify, ca = True, verify
     verify = bool(verify)
+    if isinstance(ca, (bytearray, memoryview)):
+        ca = bytes(ca)  # hashable, and later changes to the caller's buffer do not leak in
     key = (verify, ca if verify else None)
     cfg = _tls_configs.get(key)
     if cfg is None:
@@ -95,6 +97,10 @@ def _b64(data):
 
 
 _SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+# What a request target may carry as is (requests' requote_uri set); the rest is escaped.
+_TARGET_SAFE = _SAFE + b"!#$&'()*+,/:;=?@[]"
+_HEX = b"0123456789ABCDEFabcdef"
+_HOST_CHARS = _SAFE[:-1]  # letters, digits, "-", ".", "_": what DNS names and IPv4 use
 
 
 def quote(s, safe=b""):
@@ -110,18 +116,83 @@ def quote(s, safe=b""):
     return "".join(out)
 
 
-def urlencode(params):
-    """dict or sequence of pairs -> 'a=1&b=x%20y'; values that are lists repeat the key."""
-    items = params.items() if hasattr(params, "items") else params
-    parts = []
-    for k, v in items:
+def _form_value(v):
+    # bytes go as the bytes; anything else as its str.
+    return v if isinstance(v, (bytes, bytearray)) else str(v)
+
+
+def _pairs(fields):
+    # dict or sequence of pairs -> (key, value) pairs; list values repeat the key, None is left
+    # out (as requests does).
+    for k, v in fields.items() if hasattr(fields, "items") else fields:
         for one in v if isinstance(v, (list, tuple)) else (v,):
-            parts.append(quote(str(k)) + "=" + quote(str(one)))
-    return "&".join(parts)
+            if one is not None:
+                yield k, one
+
+
+def urlencode(params):
+    """dict or sequence of pairs -> 'a=1&b=x+y' (form encoding, as requests sends it); list
+    values repeat the key, None values are left out, bytes are encoded as the bytes."""
+    return "&".join(_quote_form(k) + "=" + _quote_form(v) for k, v in _pairs(params))
+
+
+def _quote_form(v):
+    return quote(_form_value(v)).replace("%20", "+")
+
+
+def _escape_ok(raw, i):
+    # A "%" that starts a valid %XX escape (left alone).
+    return i + 2 < len(raw) and raw[i + 1] in _HEX and raw[i + 2] in _HEX
+
+
+def _requote(target):
+    # Percent-encode what may not appear in a request target (non-ASCII as UTF-8, spaces,
+    # quotes...) and leave valid escapes alone; control characters are refused.
+    raw = target.encode()
+    out = None
+    for i in range(len(raw)):
+        b = raw[i]
+        if b < 0x20 or b == 0x7F:
+            raise ValueError("control character in URL %r" % target)
+        if b in _TARGET_SAFE or (b == 0x25 and _escape_ok(raw, i)):
+            if out is not None:
+                out.append(chr(b))
+        else:
+            if out is None:
+                out = [raw[:i].decode()]
+            out.append("%%%02X" % b)
+    return target if out is None else "".join(out)
+
+
+def _unquote(s):
+    # %XX escapes (of URL credentials) -> str.
+    raw = s.encode()
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25 and _escape_ok(raw, i):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return str(out, "utf-8")
+
+
+def _check_host(host, url):
+    # Checked before any network activity: a host with NUL, CR, LF, spaces or escapes must
+    # never reach DNS or a connection. IPv6 literals (the part inside []) are hex, ":" and ".".
+    allowed = b"0123456789abcdefABCDEF:." if ":" in host else _HOST_CHARS
+    raw = host.encode()
+    for b in raw:
+        if b not in allowed:
+            raise ValueError("invalid host in URL %r%s" % (url, " (non-ASCII names: use the xn-- form)"
+                                                         if len(raw) != len(host) else ""))
 
 
 def _parse_url(url):
-    # -> (scheme, host, port, target); anything unsupported is a clear error.
+    # -> (scheme, host, port, target, credentials or None); anything unsupported or malformed
+    # is a clear error before any network activity. The fragment is never sent.
     if not isinstance(url, str):
         raise TypeError("url must be a str")
     i = url.find("://")
@@ -137,14 +208,15 @@ def _parse_url(url):
         if 0 <= j < end:
             end = j
     authority = rest[:end]
-    target = rest[end:]
-    j = target.find("#")
-    if j >= 0:
-        target = target[:j]
+    target = rest[end:].split("#", 1)[0]
     if not target or target[0] != "/":
         target = "/" + target
-    if "@" in authority:
-        raise NotImplementedError("credentials in the URL are not supported; use auth=")
+    creds = None
+    j = authority.rfind("@")
+    if j >= 0:
+        user, _, password = authority[:j].partition(":")
+        creds = (_unquote(user), _unquote(password))
+        authority = authority[j + 1 :]
     port = 443 if scheme == "https" else 80
     if authority.startswith("["):
         j = authority.find("]")
@@ -161,34 +233,75 @@ def _parse_url(url):
         host = authority
         if j >= 0:
             host, port = authority[:j], authority[j + 1 :]
+        if ":" in host:
+            raise ValueError("invalid host in URL %r (IPv6 addresses go in [])" % url)
     if isinstance(port, str):
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("invalid port in URL %r" % url)
         port = int(port)
     if not host:
         raise ValueError("no host in URL %r" % url)
-    for c in host:
-        if c in " \t\r\n/\\":
-            raise ValueError("invalid host in URL %r" % url)
-    for c in target:
-        if c in " \r\n":
-            raise ValueError("invalid character in URL path %r" % url)
-    return scheme, host, port, target
+    _check_host(host, url)
+    return scheme, host, port, _requote(target), creds
 
 
-def _join_url(base, location):
-    # Resolve a Location header against the URL it came from (RFC 3986, common cases).
-    if "://" in location:
-        return location
-    scheme, host, port, target = _parse_url(base)
-    default = 443 if scheme == "https" else 80
-    hostport = ("[%s]" % host if ":" in host else host) + ("" if port == default else ":%d" % port)
-    if location.startswith("//"):
-        return scheme + ":" + location
-    if location.startswith("/"):
-        return "%s://%s%s" % (scheme, hostport, location)
-    path = target.split("?")[0]
-    return "%s://%s%s%s" % (scheme, hostport, path[: path.rfind("/") + 1], location)
+def _remove_dots(path):
+    # RFC 3986 5.2.4: "." and ".." segments resolved.
+    out = []
+    segs = path.split("/")
+    for i, seg in enumerate(segs):
+        if seg == ".":
+            if i == len(segs) - 1:
+                out.append("")
+        elif seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if i == len(segs) - 1:
+                out.append("")
+        else:
+            out.append(seg)
+    res = "/".join(out)
+    return res if res.startswith("/") else "/" + res
+
+
+def _has_scheme(ref):
+    # RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+    i = ref.find(":")
+    if i <= 0 or not ref[0].isalpha():
+        return False
+    return all(c.isalpha() or c.isdigit() or c in "+-." for c in ref[:i]) and "/" not in ref[:i]
+
+
+def _join_url(base, ref):
+    # Resolve a Location reference against the URL it came from (RFC 3986 5.2); the fragment is
+    # dropped (never sent) and schemes other than http/https are refused.
+    ref = ref.strip().split("#", 1)[0]
+    if _has_scheme(ref):
+        scheme = ref[: ref.find(":")].lower()
+        if scheme != "http" and scheme != "https":
+            raise ValueError("redirect to unsupported scheme %r" % scheme)
+        return scheme + ref[len(scheme) :]
+    i = base.find("://")
+    scheme = base[:i].lower()
+    rest = base[i + 3 :].split("#", 1)[0]
+    j = len(rest)
+    for c in "/?":
+        k = rest.find(c)
+        if 0 <= k < j:
+            j = k
+    authority, target = rest[:j], rest[j:]
+    path, q, query = target.partition("?")
+    if ref.startswith("//"):
+        return scheme + ":" + ref
+    if not ref:
+        return scheme + "://" + authority + target
+    if ref.startswith("?"):
+        return scheme + "://" + authority + (path or "/") + ref
+    rpath, q, rquery = ref.partition("?")
+    if not rpath.startswith("/"):
+        # Merge (5.2.3): the base path without its last segment, then the reference.
+        rpath = (path[: path.rfind("/") + 1] if path else "/") + rpath
+    return scheme + "://" + authority + _remove_dots(rpath) + q + rquery
 
 
 def _ms(t):
@@ -223,25 +336,54 @@ Response = _fastsock.Response
 Headers = _fastsock.Headers
 
 
-def _encode_body(data, json, headers):
-    # -> body (bytes/str/None or an iterable for chunked upload); sets Content-Type.
+def _is_pairs(data):
+    # data=[("k", "v"), ...] is a form, as in requests (a list of bytes pieces is an upload).
+    return isinstance(data, (list, tuple)) and all(isinstance(p, tuple) and len(p) == 2 for p in data)
+
+
+def _encode_body(data, json, files, headers):
+    # -> body (a buffer, a _Multipart, a stream or iterator for chunked upload, or None); sets
+    # Content-Type unless the caller gave one. Text is UTF-8, so lengths are byte lengths.
+    if files:
+        body = _Multipart(data, files)
+        headers.setdefault("content-type", ("Content-Type", "multipart/form-data; boundary=" + body.boundary))
+        return body
     if json is not None:
         import json as _json
 
         headers.setdefault("content-type", ("Content-Type", "application/json"))
-        return _json.dumps(json)
+        return _ascii_json(_json.dumps(json))
     if data is None:
         return None
-    if isinstance(data, dict):
+    if isinstance(data, dict) or _is_pairs(data):
         headers.setdefault("content-type", ("Content-Type", "application/x-www-form-urlencoded"))
-        return urlencode(data)
+        return urlencode(data).encode()
     if isinstance(data, (bytes, bytearray, memoryview)):
         return data
     if isinstance(data, str):
         return data.encode()
     if hasattr(data, "readinto") or hasattr(data, "read") or hasattr(data, "__next__") or hasattr(data, "__iter__"):
         return data
-    raise TypeError("data must be bytes, str, dict, a stream or an iterator")
+    raise TypeError("data must be bytes, str, dict, pairs, a stream or an iterator")
+
+
+def _ascii_json(text):
+    # Non-ASCII as \uXXXX escapes, as requests (CPython's json) sends it: the body is then the
+    # same bytes whatever charset the server assumes.
+    raw = text.encode()
+    if len(raw) == len(text):
+        return raw
+    out = []
+    for c in text:
+        n = ord(c)
+        if n < 128:
+            out.append(c)
+        elif n < 0x10000:
+            out.append("\\u%04x" % n)
+        else:
+            n -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (n >> 10), 0xDC00 + (n & 0x3FF)))
+    return "".join(out).encode()
 
 
 def _send_chunked(conn, body):
@@ -251,28 +393,287 @@ def _send_chunked(conn, body):
             piece = body.read(4096)
             if not piece:
                 break
-            conn.send("%x\r\n" % len(piece))
-            conn.send(piece)
-            conn.send("\r\n")
+            _send_chunk(conn, piece)
     else:
         for piece in body:
-            if isinstance(piece, str):
-                piece = piece.encode()
-            if piece:
-                conn.send("%x\r\n" % len(piece))
-                conn.send(piece)
-                conn.send("\r\n")
+            _send_chunk(conn, piece.encode() if isinstance(piece, str) else piece)
     conn.send("0\r\n\r\n")
+
+
+def _send_chunk(conn, piece):
+    n = _fastsock.nbytes(piece)
+    if n:
+        conn.send("%x\r\n" % n)
+        conn.send(piece)
+        conn.send("\r\n")
+
+
+def _mp_param(name, value):
+    # A Content-Disposition parameter as requests (urllib3 2) writes it: ", CR, LF escaped.
+    if isinstance(value, bytes):
+        value = value.decode()
+    return '; %s="%s"' % (name, value.replace("\n", "%0A").replace("\r", "%0D").replace('"', "%22"))
+
+
+class _Multipart:
+    # files= as multipart/form-data in requests' layout (data= fields first), streamed: a file
+    # is read in pieces while it is sent, never loaded whole. Content-Length when every size is
+    # known (bytes, seekable files), else chunked; seekable files are rewound for a resend.
+
+    def __init__(self, data, files):
+        from os import urandom
+
+        self.boundary = "".join("%02x" % b for b in urandom(16))
+        self.parts = []  # [head bytes, data (bytes) or a file, its start offset or None]
+        self.repeatable = True
+        if data is not None and not (isinstance(data, dict) or _is_pairs(data)):
+            raise TypeError("with files=, data must be a dict or pairs of form fields")
+        for k, v in _pairs(data or ()):
+            v = _form_value(v)
+            self._add(k, None, v.encode() if isinstance(v, str) else bytes(v), None, None)
+        for k, v in files.items() if hasattr(files, "items") else files:
+            ctype = extra = None
+            if isinstance(v, (tuple, list)):
+                name, fp = v[0], v[1]
+                ctype = v[2] if len(v) > 2 else None
+                extra = v[3] if len(v) > 3 else None
+            else:
+                fp = v
+                name = getattr(v, "name", None)
+                name = name.rsplit("/", 1)[-1] if isinstance(name, str) and name[:1] != "<" else k
+            if fp is not None:
+                self._add(k, name, fp.encode() if isinstance(fp, str) else fp, ctype, extra)
+        self.length = len(self.boundary) + 6  # the closing --boundary--CRLF
+        for head, fp, start in self.parts:
+            size = _fastsock.nbytes(fp) if start is None else self._size(fp, start)
+            self.length = -1 if size < 0 or self.length < 0 else self.length + len(head) + size + 2
+
+    def _add(self, key, filename, fp, ctype, extra):
+        head = "--%s\r\nContent-Disposition: form-data%s%s\r\n" % (
+            self.boundary, _mp_param("name", _form_value(key)), _mp_param("filename", filename) if filename else "")
+        if ctype:
+            head += "Content-Type: %s\r\n" % ctype
+        for hk, hv in (extra or {}).items():
+            if hv and hk not in ("Content-Disposition", "Content-Type", "Content-Location"):
+                head += "%s: %s\r\n" % (hk, hv)
+        start = None
+        if not isinstance(fp, (bytes, bytearray, memoryview)):
+            try:
+                start = fp.seek(0, 1)  # the position (tell() is not on every port)
+            except (AttributeError, OSError):
+                start = -1
+                self.repeatable = False
+        self.parts.append((head.encode() + b"\r\n", fp, start))
+
+    @staticmethod
+    def _size(fp, start):
+        # Bytes from start to the end of a seekable file; -1 if it cannot tell.
+        if start < 0:
+            return -1
+        try:
+            end = fp.seek(0, 2)
+            fp.seek(start)
+        except (AttributeError, OSError):
+            return -1
+        return end - start
+
+    def pieces(self):
+        buf = None
+        for head, fp, start in self.parts:
+            yield head
+            if start is None:
+                yield fp
+            else:
+                if start >= 0:
+                    fp.seek(start)
+                if buf is None:
+                    buf = bytearray(4096)
+                view = memoryview(buf)
+                while True:
+                    n = fp.readinto(buf) if hasattr(fp, "readinto") else None
+                    if n is None:
+                        piece = fp.read(4096)
+                        if not piece:
+                            break
+                        yield piece
+                        continue
+                    if not n:
+                        break
+                    yield view[:n]
+            yield b"\r\n"
+        yield ("--%s--\r\n" % self.boundary).encode()
+
+    def send(self, conn):
+        if self.length < 0:
+            _send_chunked(conn, self.pieces())
+        else:
+            for piece in self.pieces():
+                conn.send(piece)
+
+
+def _repeatable(body):
+    # Can this body be sent again (a retry, a 307/308 redirect)?
+    if isinstance(body, _Multipart):
+        return body.repeatable
+    return body is None or isinstance(body, (bytes, bytearray, memoryview))
+
+
+def _http_date(s):
+    # RFC 6265 5.1.1, the common forms ("Wdy, DD Mon YYYY HH:MM:SS GMT", "-" separated
+    # dates): -> seconds since 1970, or None.
+    day = month = year = None
+    hms = None
+    for tok in s.replace(",", " ").replace("-", " ").split():
+        if hms is None and tok.count(":") == 2:
+            hms = [int(x) for x in tok.split(":") if x.isdigit()]
+        elif day is None and tok.isdigit() and len(tok) <= 2:
+            day = int(tok)
+        elif month is None and tok[:3].lower() in _MONTHS:
+            month = _MONTHS.index(tok[:3].lower()) // 3 + 1
+        elif year is None and tok.isdigit():
+            year = int(tok)
+            year += 2000 if year < 70 else (1900 if year < 100 else 0)
+    if None in (day, month, year) or not hms or len(hms) != 3:
+        return None
+    # Days from 1970-01-01 to year-month-day (proleptic Gregorian).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
+
+
+_MONTHS = "janfebmaraprmayjunjulaugsepoctnovdec"
+
+
+def _is_ip(host):
+    return ":" in host or all(c in "0123456789." for c in host)
+
+
+class CookieJar:
+    """The cookies a Session keeps (a small, correct subset of RFC 6265, no public-suffix list):
+    stored from every response's Set-Cookie, redirects included, and sent back to the hosts,
+    paths and schemes their Domain, Path and Secure allow until they expire. Read it like a
+    dict of name -> value; set(name, value, domain=, path=) adds one by hand."""
+
+    def __init__(self):
+        # [name, value, domain, host_only, path, secure, expires (time.time() s) or None]
+        self._c = []
+
+    def set(self, name, value, domain="", path="/", secure=False):
+        """Add or replace a cookie; domain="" sends it to every host."""
+        self._put([name, value, domain.lower().lstrip("."), False, path, secure, None])
+
+    def _put(self, c):
+        for i, o in enumerate(self._c):
+            if o[0] == c[0] and o[2] == c[2] and o[4] == c[4]:
+                del self._c[i]
+                break
+        if c[1] is not None:
+            self._c.append(c)
+
+    def get(self, name, default=None):
+        for c in self._c:
+            if c[0] == name:
+                return c[1]
+        return default
+
+    def __getitem__(self, name):
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+    def __len__(self):
+        return len(self._c)
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def keys(self):
+        return [c[0] for c in self._c]
+
+    def items(self):
+        return [(c[0], c[1]) for c in self._c]
+
+    def clear(self):
+        self._c = []
+
+    def _store(self, r, host, target):
+        # Set-Cookie fields of response r, from a request to host and target (RFC 6265 5.3).
+        if "set-cookie" not in r.headers:
+            return
+        import time
+
+        path = target.split("?", 1)[0]
+        fields = r.headers.get_all("set-cookie")
+        now = time.time()
+        date = _http_date(r.headers.get("date", ""))
+        for field in fields:
+            pair, _, attrs = field.partition(";")
+            name, eq, value = pair.partition("=")
+            name = name.strip()
+            if not eq or not name:
+                continue
+            c = [name, value.strip(), host, True, None, False, None]
+            for attr in attrs.split(";"):
+                k, _, v = attr.partition("=")
+                k = k.strip().lower()
+                v = v.strip()
+                if k == "domain" and v:
+                    c[2], c[3] = v.lower().lstrip("."), False
+                elif k == "path" and v[:1] == "/":
+                    c[4] = v
+                elif k == "secure":
+                    c[5] = True
+                elif k == "max-age" and v.lstrip("-").isdigit():
+                    c[6] = now + int(v)  # Max-Age wins over Expires (5.3 step 3)
+                elif k == "expires" and (c[6] is None or "max-age" not in attrs.lower()):
+                    t = _http_date(v)
+                    if t is not None:
+                        # Lifetime by the server's own clock: the device's may be unset.
+                        c[6] = now + t - (date if date is not None else now)
+            d = c[2]
+            if not c[3] and d != host and (_is_ip(host) or "." not in d or not host.endswith("." + d)):
+                continue  # a Domain the request host does not belong to
+            if c[4] is None:
+                c[4] = path[: path.rfind("/")] or "/"  # default-path (5.1.4)
+            if c[6] is not None and c[6] <= now:
+                c[1] = None  # expired: removes a stored one
+            self._put(c)
+
+    def _header(self, host, path, https, more=None):
+        # The Cookie header value for a request, or None; `more` (name -> value) are the
+        # request's own cookies=, which win over stored ones of the same name.
+        import time
+
+        now = time.time()
+        out = []
+        names = more or {}
+        found = [c for c in self._c if c[0] not in names and (c[6] is None or c[6] > now)
+                 and (not c[5] or https)
+                 and (c[2] == "" or c[2] == host or (not c[3] and host.endswith("." + c[2]) and not _is_ip(host)))
+                 and (path == c[4] or path.startswith(c[4] if c[4].endswith("/") else c[4] + "/"))]
+        found.sort(key=lambda c: -len(c[4]))  # longer paths first (5.4 step 2); sort is stable
+        for k, v in names.items():
+            out.append("%s=%s" % (k, v))
+        for c in found:
+            out.append("%s=%s" % (c[0], c[1]))
+        return "; ".join(out) or None
 
 
 class Session:
     """Keeps connections alive per host:port (at most pool_size idle ones in all, checked
-    before reuse) and default headers, auth and timeout for every request. Use as a context
-    manager.
+    before reuse), cookies (`cookies`, a CookieJar) and default headers, auth and timeout for
+    every request. Use as a context manager.
     https: verify=True checks the server's chain and host name (verify=False must be explicit);
     ca= PEM/DER bytes or a file path replaces the default CA store."""
 
-    def __init__(self, headers=None, auth=None, timeout=None, pool_size=4, max_redirects=5,
+    def __init__(self, headers=None, auth=None, timeout=None, pool_size=4, max_redirects=30,
                  verify=True, ca=None):
         self.headers = dict(headers) if headers else {}
         self.auth = auth
@@ -281,6 +682,7 @@ class Session:
         self.max_redirects = max_redirects
         self.verify = verify
         self.ca = ca
+        self.cookies = CookieJar()
         self._pool = _fastsock.Pool(pool_size)  # owns the idle connections (fs_pool.c)
         self._urls = {}
 
@@ -294,7 +696,8 @@ class Session:
         self._pool.close()
 
     def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
-                allow_redirects=True, stream=False, auth=None, verify=None, ca=None):
+                allow_redirects=True, stream=False, auth=None, verify=None, ca=None, files=None,
+                cookies=None):
         """Send a request; returns a Response. By default the body is read before returning
         and the connection handed back; stream=True leaves it to be read on demand (content,
         iter_content, readinto, save), holding the connection until then or close()/`with`.
@@ -303,117 +706,164 @@ class Session:
         tmo = _timeouts(self.timeout if timeout is None else timeout)
         if auth is None:
             auth = self.auth
-        hdrs = None
-        if self.headers or headers or auth is not None or json is not None or isinstance(data, dict):
-            hdrs = {}
-            for src in (self.headers, headers):
-                if src:
-                    for k, v in src.items():
+        hdrs = {}
+        for src in (self.headers, headers):
+            if src:
+                for k, v in src.items():
+                    if v is None:
+                        hdrs.pop(k.lower(), None)  # None removes a header, as in requests
+                    else:
                         hdrs[k.lower()] = (k, str(v))
-            if auth is not None:
-                hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(
-                    ("%s:%s" % auth).encode())))
-        body = _encode_body(data, json, hdrs)
+        if auth is not None:
+            hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(("%s:%s" % auth).encode())))
+        body = _encode_body(data, json, files, hdrs)
         if params:
-            url += ("&" if "?" in url else "?") + urlencode(params)
+            # The query goes before the fragment (which is never sent).
+            url = url.split("#", 1)[0]
+            query = urlencode(params)
+            if query:
+                url += ("&" if "?" in url else "?") + query
         tls = None
         if verify is not None or ca is not None:
             tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
-        r = self._send(method, url, hdrs, body, tmo, tls)
+        jar = self.cookies
+        if cookies:
+            # The request's own cookies go to its host only, never across a redirect.
+            cookies = (self._target(url)[1], dict(cookies.items()))
+            if jar is None:
+                jar = CookieJar()
+        r = self._send(method, url, hdrs, body, tmo, tls, jar, cookies)
         if allow_redirects and r.status_code in _REDIRECTS:
-            r = self._follow(r, method, url, hdrs, body, tmo, tls)
+            r = self._follow(r, method, url, hdrs, body, tmo, tls, jar, cookies)
         if not stream:
             r._read_body()  # the bytes object itself is made on first use of .content
         return r
 
-    def _follow(self, r, method, url, hdrs, body, tmo, tls=None):
+    def _follow(self, r, method, url, hdrs, body, tmo, tls=None, jar=None, cookies=None):
         history = []
+        if jar is None:
+            # Module-level calls: cookies set along the redirects live for this call only.
+            jar = CookieJar()
+            t = self._target(url)
+            jar._store(r, t[1], t[3])
+        if hdrs is None:
+            hdrs = {}
+        # An explicit Cookie header is dropped on every redirect, as requests does; the jar
+        # sends what the rules allow to each hop.
+        hdrs.pop("cookie", None)
         while "location" in r.headers:
             if len(history) >= self.max_redirects:
                 r.close()
                 raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
-            # 303 (and 301/302 for non-GET, as browsers do) turn into a body-less GET.
-            location = _join_url(url, r.headers["location"])
+            try:
+                location = _requote(_join_url(url, r.headers["location"]))
+                cross = self._target(location)[0] != self._target(url)[0] or location[:5] != url[:5]
+            except ValueError as e:
+                r.close()
+                raise ProtocolError(5, "%s (Location %r from %s)" % (e.args[0], r.headers["location"], url))
             r.close()
             history.append(r)
+            # 303 (and 301/302 for non-GET, as browsers do) turn into a body-less GET.
             if r.status_code == 303 or (r.status_code in (301, 302) and method not in ("GET", "HEAD")):
                 method = "GET" if method != "HEAD" else "HEAD"
                 body = None
-                if hdrs:
-                    for k in ("content-type", "content-length", "transfer-encoding"):
-                        hdrs.pop(k, None)
-            elif body is not None and not isinstance(body, (bytes, bytearray, memoryview, str)):
+                for k in ("content-type", "content-length", "transfer-encoding"):
+                    hdrs.pop(k, None)
+            elif not _repeatable(body):
                 raise ProtocolError(5, "cannot repeat a streamed body for a %d redirect" % r.status_code)
-            if hdrs and _parse_url(location)[:3] != _parse_url(url)[:3]:
-                # Another host, port or scheme (https -> http would send it in clear).
+            if cross:
+                # Another host, port or scheme (https -> http would send them in clear).
                 hdrs.pop("authorization", None)
+                hdrs.pop("proxy-authorization", None)
             url = location
-            r = self._send(method, url, hdrs, body, tmo, tls)
+            r = self._send(method, url, hdrs, body, tmo, tls, jar, None)
             if r.status_code not in _REDIRECTS:
                 break
         r.history = history
         return r
 
     def _target(self, url):
-        # URL -> (pool key, host, port, request target, Host header, url, https), cached per
-        # session.
+        # URL -> (pool key, host, port, request target, Host header, url, https, Basic auth
+        # from the URL's credentials or None), cached per session.
         t = self._urls.get(url)
         if t is None:
-            scheme, host, port, target = _parse_url(url)
+            scheme, host, port, target, creds = _parse_url(url)
             https = scheme == "https"
             hostport = host if ":" not in host else "[%s]" % host
             if port != (443 if https else 80):
                 hostport += ":%d" % port
             key = "%s:%d" % (host, port)
-            t = (key, host, port, target, hostport, url, https)
+            basic = "Basic " + _b64(("%s:%s" % creds).encode()) if creds else None
+            t = (key, host, port, target, hostport, url, https, basic)
             if len(self._urls) >= 16:
                 self._urls.clear()
             self._urls[url] = t
         return t
 
-    def _send(self, method, url, hdrs, body, tmo, tls=None):
+    def _send(self, method, url, hdrs, body, tmo, tls=None, jar=None, cookies=None):
         t = self._urls.get(url)
         if t is None:
             t = self._target(url)
-        cfg = None
+        cfg = key = t[0]
         if t[6]:
-            # The pool matches connections on this config object too: a connection verified
-            # one way never serves a request that asked for another.
+            # Pooled TLS connections are matched on what was verified (the verify flag and the
+            # CA data's digest), so one verified one way never serves a request that asked
+            # for another.
             cfg = _tls_config(self.verify, self.ca) if tls is None else _tls_config(*tls)
+            key = (key, cfg.digest)
         connect_t, read_t, deadline = tmo
-        blen = None
-        if body is not None:
-            blen = len(body) if isinstance(body, (bytes, bytearray, memoryview, str)) else -1
-        elif method in ("POST", "PUT", "PATCH"):
-            blen = 0
+        if body is None:
+            blen = 0 if method in ("POST", "PUT", "PATCH") else None
+        elif isinstance(body, _Multipart):
+            blen = body.length
+        elif isinstance(body, (bytes, bytearray, memoryview)):
+            blen = _fastsock.nbytes(body)
+        else:
+            blen = -1
         extra = hdrs.values() if hdrs else None
+        if t[7] is not None or (jar is not None and jar._c) or cookies:
+            extra = list(extra or ())
+            if t[7] is not None and not (hdrs and "authorization" in hdrs):
+                extra.append(("Authorization", t[7]))
+            path = t[3].split("?", 1)[0]
+            if jar is not None and not (hdrs and "cookie" in hdrs):
+                value = jar._header(t[1], path, t[6], cookies[1] if cookies and cookies[0] == t[1] else None)
+                if value:
+                    extra.append(("Cookie", value))
         for attempt in (0, 1):
-            conn = self._pool.connect(t[0], t[1], t[2], cfg, connect_t, deadline)
+            conn = self._pool.connect(key, t[1], t[2], cfg if t[6] else None, connect_t, deadline)
             try:
                 conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, deadline)
-                if blen == -1:
+                if isinstance(body, _Multipart):
+                    body.send(conn)
+                elif blen == -1:
                     _send_chunked(conn, body)
                 elif body is not None:
                     conn.send(body)
                 # The response owns the connection from here (and hands it back itself).
-                return conn.getresponse(method == "HEAD", url)
+                r = conn.getresponse(method == "HEAD", url)
+                break
             except BaseException as e:
                 conn.close()
                 # Sent again only if the server cannot have seen it: a reused connection that
                 # ended before any byte of the response, an idempotent method, a repeatable body.
                 if (attempt == 0 and isinstance(e, OSError) and conn.stale() and method in _IDEMPOTENT
-                        and blen != -1):
+                        and _repeatable(body) and blen != -1):
                     continue
                 raise
+        if jar is not None:
+            jar._store(r, t[1], t[3])
+        return r
 
     def get(self, url, **kw):
         if kw or self.headers or self.auth is not None:
             return self.request("GET", url, **kw)
         # The common case without options skips the keyword machinery.
         tmo = _timeouts(self.timeout)
-        r = self._send("GET", url, None, None, tmo)
+        jar = self.cookies
+        r = self._send("GET", url, None, None, tmo, None, jar)
         if r.status_code in _REDIRECTS:
-            r = self._follow(r, "GET", url, None, None, tmo)
+            r = self._follow(r, "GET", url, None, None, tmo, None, jar)
         return r._read_body()
 
     def head(self, url, **kw):
@@ -436,6 +886,7 @@ class Session:
 # Module-level functions: one connection per request, closed once the body is read (pool_size
 # 0); one shared instance, so its URL cache saves the parsing on repeated URLs.
 _oneshot = Session(pool_size=0)
+_oneshot.cookies = None  # each call's own jar (see _follow): nothing carries over to the next
 
 
 def request(method, url, **kw):

@@ -48,7 +48,7 @@ typedef struct {
 #endif
     mp_obj_t pool;       // the Pool it goes back to, or None
     mp_obj_t key;        // its pool key (host:port)
-    mp_obj_t tlscfg;     // the TLSConfig it was verified with, or None (part of the pool match)
+    mp_obj_t tlscfg;     // the TLSConfig it was verified with, or None (kept alive while used)
     fs_head_t head;      // response head parse state
     fs_chunked_t chunk;  // chunked decoder
     uint64_t body_left;  // FS_BODY_LENGTH: body bytes not yet handed out

@@ -105,16 +105,24 @@ typedef struct {
     int matches;
 } lookup_t;
 
+// A packed (lower-cased) field name equals the name asked for, in any case.
+static bool name_is(const uint8_t *name, size_t nlen, const uint8_t *want, size_t wlen) {
+    if (nlen != wlen) {
+        return false;
+    }
+    for (size_t i = 0; i < nlen; i++) {
+        if (name[i] != ascii_lower(want[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val,
                       size_t vlen) {
     lookup_t *l = ctx;
-    if (nlen != l->nlen) {
+    if (!name_is(name, nlen, l->name, l->nlen)) {
         return true;
-    }
-    for (size_t i = 0; i < nlen; i++) {
-        if (name[i] != ascii_lower(l->name[i])) {
-            return true;
-        }
     }
     if (l->matches++ == 0) {
         l->first = val;
@@ -144,6 +152,20 @@ mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
     mp_obj_t s = fs_headers_str(l.joined.buf, l.joined.len);
     vstr_clear(&l.joined);
     return s;
+}
+
+typedef struct {
+    const uint8_t *name;
+    size_t nlen;
+    mp_obj_t list;
+} all_ctx_t;
+
+static bool all_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
+    all_ctx_t *a = ctx;
+    if (name_is(name, nlen, a->name, a->nlen)) {
+        mp_obj_list_append(a->list, fs_headers_str((const char *)val, vlen));
+    }
+    return true;
 }
 
 typedef struct {
@@ -236,6 +258,18 @@ static mp_obj_t headers_get(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
 
+// get_all(name): every value of a repeated field, in order and not joined (Set-Cookie values
+// hold commas in their Expires dates, so the joined form cannot be split again).
+static mp_obj_t headers_get_all(mp_obj_t self_in, mp_obj_t name) {
+    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
+    all_ctx_t a;
+    a.name = (const uint8_t *)mp_obj_str_get_data(name, &a.nlen);
+    a.list = mp_obj_new_list(0, NULL);
+    each_field(h->packed, all_cb, &a);
+    return a.list;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(headers_get_all_obj, headers_get_all);
+
 // keys(), values(), items(): the dict's own views.
 static mp_obj_t headers_dict_method(mp_obj_t self_in, qstr name) {
     mp_obj_t dest[2];
@@ -264,6 +298,7 @@ static void headers_print(const mp_print_t *print, mp_obj_t self_in, mp_print_ki
 
 static const mp_rom_map_elem_t headers_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&headers_get_obj) },
+    { MP_ROM_QSTR(MP_QSTR_get_all), MP_ROM_PTR(&headers_get_all_obj) },
     { MP_ROM_QSTR(MP_QSTR_keys), MP_ROM_PTR(&headers_keys_obj) },
     { MP_ROM_QSTR(MP_QSTR_values), MP_ROM_PTR(&headers_values_obj) },
     { MP_ROM_QSTR(MP_QSTR_items), MP_ROM_PTR(&headers_items_obj) },

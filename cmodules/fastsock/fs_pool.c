@@ -57,7 +57,9 @@ static mp_obj_t pool_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
 }
 
 // connect(key, host, port, tls, connect_ms, deadline): a connection for the caller: the
-// newest live idle one for (key, tls), else a new one (raises if it cannot connect).
+// newest live idle one for key, else a new one (raises if it cannot connect). For https the key
+// carries what the connection was verified with (fastsock.py: the TLSConfig's digest), never
+// an object's identity.
 static mp_obj_t pool_connect(size_t n_args, const mp_obj_t *args) {
     (void)n_args;
     fs_pool_obj_t *p = MP_OBJ_TO_PTR(args[0]);
@@ -65,7 +67,7 @@ static mp_obj_t pool_connect(size_t n_args, const mp_obj_t *args) {
     mp_obj_t tls = args[4];
     for (size_t i = p->used; i-- > 0;) {
         fs_conn_obj_t *c = p->idle[i];
-        if (c->tlscfg != tls || !mp_obj_equal(c->key, key)) {
+        if (!mp_obj_equal(c->key, key)) {
             continue;
         }
         pool_drop(p, i);

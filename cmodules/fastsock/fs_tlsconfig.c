@@ -1,7 +1,9 @@
 // _fastsock.TLSConfig(verify=True, ca=None): what https connections share (CA chain parsed once,
-// remembered sessions for resumption). ca: PEM or DER bytes (fastsock.py reads files).
+// remembered sessions for resumption). ca: PEM or DER bytes (fastsock.py reads files). Its
+// `digest` (sha256 of the verify flag and the CA data) is what pooled connections are matched on.
 #if FS_TLS
 
+#include "mbedtls/sha256.h"
 #include "py/mperrno.h"
 #include "py/runtime.h"
 
@@ -12,6 +14,7 @@
 typedef struct {
     mp_obj_base_t base;
     fs_tls_conf_t *conf;
+    mp_obj_t digest; // bytes: sha256(verify flag, CA data)
 } fs_tlsconfig_obj_t;
 
 static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
@@ -29,6 +32,17 @@ static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, siz
     fs_tlsconfig_obj_t *self = mp_obj_malloc_with_finaliser(fs_tlsconfig_obj_t, type);
     fs_stats.heap_allocs++;
     self->conf = NULL;
+    uint8_t sum[32];
+    mbedtls_sha256_context sha;
+    mbedtls_sha256_init(&sha);
+    mbedtls_sha256_starts(&sha, 0);
+    mbedtls_sha256_update(&sha, (const uint8_t *)(verify ? "1" : "0"), 1);
+    if (ca_len > 0) {
+        mbedtls_sha256_update(&sha, ca, ca_len);
+    }
+    mbedtls_sha256_finish(&sha, sum);
+    mbedtls_sha256_free(&sha);
+    self->digest = mp_obj_new_bytes(sum, sizeof(sum));
     char msg[160];
     int r = fs_tls_conf_new(&self->conf, verify, ca, ca_len, msg, sizeof(msg));
     if (r == FS_TLS_ERR_NOMEM) {
@@ -67,12 +81,21 @@ static mp_obj_t tlsconfig_del(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(tlsconfig_del_obj, tlsconfig_del);
 
+static void tlsconfig_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] == MP_OBJ_NULL && attr == MP_QSTR_digest) {
+        dest[0] = ((fs_tlsconfig_obj_t *)MP_OBJ_TO_PTR(self_in))->digest;
+    } else {
+        dest[1] = MP_OBJ_SENTINEL; // continue lookup in locals_dict
+    }
+}
+
 static const mp_rom_map_elem_t tlsconfig_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&tlsconfig_del_obj) },
 };
 static MP_DEFINE_CONST_DICT(tlsconfig_locals_dict, tlsconfig_locals_table);
 
 MP_DEFINE_CONST_OBJ_TYPE(fs_tlsconfig_type, MP_QSTR_TLSConfig, MP_TYPE_FLAG_NONE, make_new,
-                         tlsconfig_make_new, locals_dict, &tlsconfig_locals_dict);
+                         tlsconfig_make_new, attr, tlsconfig_attr, locals_dict,
+                         &tlsconfig_locals_dict);
 
 #endif // FS_TLS

@@ -96,6 +96,15 @@ static mp_obj_t fastsock_deadline(mp_obj_t ms) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(fastsock_deadline_obj, fastsock_deadline);
 
+// nbytes(buf): a buffer's length in bytes (a memoryview's len() counts items, and a body's
+// Content-Length must count bytes).
+static mp_obj_t fastsock_nbytes(mp_obj_t buf_in) {
+    mp_buffer_info_t b;
+    mp_get_buffer_raise(buf_in, &b, MP_BUFFER_READ);
+    return mp_obj_new_int_from_uint(b.len);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(fastsock_nbytes_obj, fastsock_nbytes);
+
 static MP_DEFINE_STR_OBJ(fastsock_version_obj, FS_VERSION);
 
 static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
@@ -103,6 +112,7 @@ static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_Connection), MP_ROM_PTR(&fs_conn_type) },
     { MP_ROM_QSTR(MP_QSTR_Pool), MP_ROM_PTR(&fs_pool_type) },
     { MP_ROM_QSTR(MP_QSTR_deadline), MP_ROM_PTR(&fastsock_deadline_obj) },
+    { MP_ROM_QSTR(MP_QSTR_nbytes), MP_ROM_PTR(&fastsock_nbytes_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&fastsock_stats_obj) },
     { MP_ROM_QSTR(MP_QSTR_Response), MP_ROM_PTR(&fs_response_type) },
     { MP_ROM_QSTR(MP_QSTR_Headers), MP_ROM_PTR(&fs_headers_type) },
