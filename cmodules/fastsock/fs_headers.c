@@ -103,6 +103,7 @@ typedef struct {
     size_t first_len;
     vstr_t joined; // used from the second match on
     int matches;
+    mp_obj_t all; // get_all(): a list every value is appended to, unjoined; else MP_OBJ_NULL
 } lookup_t;
 
 static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val,
@@ -116,7 +117,9 @@ static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t
             return true;
         }
     }
-    if (l->matches++ == 0) {
+    if (l->all != MP_OBJ_NULL) {
+        mp_obj_list_append(l->all, fs_headers_str((const char *)val, vlen));
+    } else if (l->matches++ == 0) {
         l->first = val;
         l->first_len = vlen;
     } else {
@@ -236,6 +239,18 @@ static mp_obj_t headers_get(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
 
+// get_all(name): every value of a repeated field, in order and not joined (Set-Cookie values
+// hold commas in their Expires dates, so the joined form cannot be split again).
+static mp_obj_t headers_get_all(mp_obj_t self_in, mp_obj_t name) {
+    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
+    lookup_t l = { 0 };
+    l.name = (const uint8_t *)mp_obj_str_get_data(name, &l.nlen);
+    l.all = mp_obj_new_list(0, NULL);
+    each_field(h->packed, lookup_cb, &l);
+    return l.all;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(headers_get_all_obj, headers_get_all);
+
 // keys(), values(), items(): the dict's own views.
 static mp_obj_t headers_dict_method(mp_obj_t self_in, qstr name) {
     mp_obj_t dest[2];
@@ -264,6 +279,7 @@ static void headers_print(const mp_print_t *print, mp_obj_t self_in, mp_print_ki
 
 static const mp_rom_map_elem_t headers_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&headers_get_obj) },
+    { MP_ROM_QSTR(MP_QSTR_get_all), MP_ROM_PTR(&headers_get_all_obj) },
     { MP_ROM_QSTR(MP_QSTR_keys), MP_ROM_PTR(&headers_keys_obj) },
     { MP_ROM_QSTR(MP_QSTR_values), MP_ROM_PTR(&headers_values_obj) },
     { MP_ROM_QSTR(MP_QSTR_items), MP_ROM_PTR(&headers_items_obj) },
