@@ -330,10 +330,97 @@ def _timeouts(timeout):
 
 # Response and Headers are C types: a response is one fixed-size object (no instance dict).
 # Response: status_code, reason, ok, url, headers, content, text, json(), raise_for_status(),
-# close(), readinto(buf), iter_content(chunk_size=1024, view=False), save(path, progress=None,
-# piece=4096), raw (the response itself as a stream), tls(), history, encoding; `with` closes it.
+# close(), readinto(buf), iter_content(chunk_size=1024, view=False), iter_lines(chunk_size=512,
+# delimiter=None, max_line=8192), save(path, progress=None, piece=4096), raw (the response
+# itself as a stream), tls(), history, encoding, elapsed, is_redirect, is_permanent_redirect,
+# links, cookies; `with` closes it.
 Response = _fastsock.Response
 Headers = _fastsock.Headers
+
+# ---- Response members written in Python (the C type calls these): cold or rarely used code is
+# smaller as frozen bytecode than as C.
+
+# Longest line iter_lines() holds: a line is kept whole in memory until its end arrives.
+_MAX_LINE = 8192
+
+
+def _iter_lines(r, chunk_size=512, delimiter=None, max_line=_MAX_LINE):
+    # Response.iter_lines(): the body's lines without their ending (b"\n" and a b"\r" before it,
+    # or exactly `delimiter`); a last line without one too. Memory stays bounded: a line longer
+    # than max_line raises LimitError.
+    pending = b""
+    for piece in r.iter_content(chunk_size):
+        lines = (pending + piece).split(delimiter or b"\n")
+        pending = lines.pop()
+        for line in lines:
+            yield _line(r, line, delimiter, max_line)
+        if len(pending) > max_line:
+            _line(r, pending, delimiter, max_line)
+    if pending:
+        yield _line(r, pending, delimiter, max_line)
+
+
+def _line(r, line, delimiter, max_line):
+    # One line of iter_lines(): a b"\r" before b"\n" dropped, checked against max_line.
+    if delimiter is None and line.endswith(b"\r"):
+        line = line[:-1]
+    if len(line) > max_line:
+        r.close()  # the rest of the body will not be read
+        raise LimitError(5, "line longer than max_line=%d bytes" % max_line)
+    return line
+
+
+def _is_redirect(r):
+    # Response.is_redirect, as requests: a redirect status with a Location to go to.
+    return r.status_code in _REDIRECTS and "location" in r.headers
+
+
+def _is_permanent_redirect(r):
+    return r.status_code in (301, 308) and "location" in r.headers
+
+
+def _links(r):
+    # Response.links: the Link header parsed as requests.utils.parse_header_links does, keyed by
+    # rel (else url).
+    value = r.headers.get("link", "").strip(" '\"")
+    if not value:
+        return {}
+    # Links are separated by "," + spaces + "<" (requests: re.split(", *<"); no re here).
+    pieces = []
+    start = 0
+    i = value.find(",")
+    while i >= 0:
+        j = i + 1
+        while value[j : j + 1] == " ":
+            j += 1
+        if value[j : j + 1] == "<":
+            pieces.append(value[start:i])
+            start = j + 1
+        i = value.find(",", j)
+    pieces.append(value[start:])
+    links = {}
+    for piece in pieces:
+        url, _, params = piece.partition(";")
+        link = {"url": url.strip("<> '\"")}
+        for param in params.split(";"):
+            kv = param.split("=")
+            if len(kv) != 2:
+                break
+            link[kv[0].strip(" '\"")] = kv[1].strip(" '\"")
+        links[link.get("rel") or link["url"]] = link
+    return links
+
+
+def _response_cookies(r):
+    # Response.cookies: name -> value of each Set-Cookie (RFC 6265 5.2: the pair before the first
+    # ";"; one without "=" or with an empty name is ignored). Attributes are a Session's concern.
+    cookies = {}
+    for line in r.headers.get_all("set-cookie"):
+        name, eq, value = line.split(";", 1)[0].partition("=")
+        name = name.strip()
+        if eq and name:
+            cookies[name] = value.strip()
+    return cookies
 
 
 def _is_pairs(data):

@@ -180,6 +180,7 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
     c->read_ms = fs_timeout_ms(args[7]);
     c->total =
         args[8] == mp_const_none ? FS_FOREVER : (fs_deadline_t)mp_obj_get_int_truncated(args[8]);
+    c->sent_ms = fs_clock_ms();
     fs_request_write(c, args[1], args[2], args[3], args[4], args[5], mp_obj_is_true(args[6]));
     return mp_const_none;
 }

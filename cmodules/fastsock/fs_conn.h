@@ -57,6 +57,7 @@ typedef struct {
     fs_deadline_t total; // the request's total deadline (FS_FOREVER: none)
     uint32_t read_ms;    // per-wait read/write timeout (0: none)
     uint32_t requests;   // requests sent on this connection
+    uint32_t sent_ms;    // fs_clock_ms() when the request in flight started (Response.elapsed)
     uint8_t state;
     uint8_t owner;
     uint8_t body_kind;

@@ -103,28 +103,23 @@ typedef struct {
     size_t first_len;
     vstr_t joined; // used from the second match on
     int matches;
+    mp_obj_t all; // get_all(): a list every value is appended to, unjoined; else MP_OBJ_NULL
 } lookup_t;
-
-// A packed (lower-cased) field name equals the name asked for, in any case.
-static bool name_is(const uint8_t *name, size_t nlen, const uint8_t *want, size_t wlen) {
-    if (nlen != wlen) {
-        return false;
-    }
-    for (size_t i = 0; i < nlen; i++) {
-        if (name[i] != ascii_lower(want[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 static bool lookup_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val,
                       size_t vlen) {
     lookup_t *l = ctx;
-    if (!name_is(name, nlen, l->name, l->nlen)) {
+    if (nlen != l->nlen) {
         return true;
     }
-    if (l->matches++ == 0) {
+    for (size_t i = 0; i < nlen; i++) {
+        if (name[i] != ascii_lower(l->name[i])) {
+            return true;
+        }
+    }
+    if (l->all != MP_OBJ_NULL) {
+        mp_obj_list_append(l->all, fs_headers_str((const char *)val, vlen));
+    } else if (l->matches++ == 0) {
         l->first = val;
         l->first_len = vlen;
     } else {
@@ -152,20 +147,6 @@ mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
     mp_obj_t s = fs_headers_str(l.joined.buf, l.joined.len);
     vstr_clear(&l.joined);
     return s;
-}
-
-typedef struct {
-    const uint8_t *name;
-    size_t nlen;
-    mp_obj_t list;
-} all_ctx_t;
-
-static bool all_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
-    all_ctx_t *a = ctx;
-    if (name_is(name, nlen, a->name, a->nlen)) {
-        mp_obj_list_append(a->list, fs_headers_str((const char *)val, vlen));
-    }
-    return true;
 }
 
 typedef struct {
@@ -262,11 +243,11 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
 // hold commas in their Expires dates, so the joined form cannot be split again).
 static mp_obj_t headers_get_all(mp_obj_t self_in, mp_obj_t name) {
     fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
-    all_ctx_t a;
-    a.name = (const uint8_t *)mp_obj_str_get_data(name, &a.nlen);
-    a.list = mp_obj_new_list(0, NULL);
-    each_field(h->packed, all_cb, &a);
-    return a.list;
+    lookup_t l = { 0 };
+    l.name = (const uint8_t *)mp_obj_str_get_data(name, &l.nlen);
+    l.all = mp_obj_new_list(0, NULL);
+    each_field(h->packed, lookup_cb, &l);
+    return l.all;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(headers_get_all_obj, headers_get_all);
 

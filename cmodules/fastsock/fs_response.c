@@ -33,7 +33,8 @@ typedef struct {
     mp_obj_t error;      // the exception the body failed with, else MP_OBJ_NULL
     mp_obj_t tls;        // the connection's tls() info (https), else None
     mp_int_t status;
-    bool busy; // save() is running Python code
+    uint32_t elapsed_ms; // from the start of the request to its head parsed
+    bool busy;           // save() is running Python code
 } fs_response_obj_t;
 
 // Hand the connection back once its body is complete.
@@ -60,6 +61,7 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     r->error = MP_OBJ_NULL;
     r->tls = mp_const_none;
     r->status = c->head.status;
+    r->elapsed_ms = fs_clock_ms() - c->sent_ms;
     r->busy = false;
 #if FS_TLS
     if (c->tls != NULL) {
@@ -240,13 +242,18 @@ static mp_obj_t response_json(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_json_obj, response_json);
 
-// raise_for_status(): fastsock.HTTPError for 4xx and 5xx (the message is made in Python: a
-// cold path, cheaper in frozen bytecode than in flash-resident C).
+// A function of fastsock.py: cold paths (error messages, parsing rarely used headers, line
+// splitting) are cheaper in frozen bytecode than in flash-resident C.
+static mp_obj_t py_helper(qstr name) {
+    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    return mp_load_attr(mod, name);
+}
+
+// raise_for_status(): fastsock.HTTPError for 4xx and 5xx.
 static mp_obj_t response_raise_for_status(mp_obj_t self_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
     if (r->status >= 400) {
-        mp_obj_t mod = mp_import_name(MP_QSTR_fastsock, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-        mp_call_function_1(mp_load_attr(mod, MP_QSTR__raise_http_error), self_in);
+        mp_call_function_1(py_helper(MP_QSTR__raise_http_error), self_in);
     }
     return mp_const_none;
 }
@@ -423,9 +430,11 @@ static mp_obj_t response_save(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_save_obj, 2, response_save);
 
 // iter_content(chunk_size=1024, view=False): an iterator over the body in pieces of at most
-// chunk_size bytes, as bytes; view=True yields one memoryview, re-pointed for each piece, that
-// only ever points at GC-owned memory: the body's bytes object when it was already read, else
-// a buffer the iterator owns, refilled with each piece (one copy, no allocation per piece).
+// chunk_size bytes, as bytes; chunk_size=None: each piece is whatever has arrived (at least one
+// byte, at most VIEW_BUF_MAX; no waiting for more once a byte is there). view=True yields one
+// memoryview, re-pointed for each piece, that only ever points at GC-owned memory: the body's
+// bytes object when it was already read, else a buffer the iterator owns, refilled with each
+// piece (one copy, no allocation per piece).
 // The GC keeps whatever a view points at alive, so Python never reaches receive buffers the
 // connection frees or reuses; the bytes seen through it are the latest piece's.
 typedef struct {
@@ -437,9 +446,11 @@ typedef struct {
     mp_obj_array_t *view; // view=True: made on the first piece
     uint8_t *buf;         // view=True, body not yet read: the view's buffer, made once
     bool want_view;
+    bool arrived; // chunk_size=None: each piece is what has arrived
 } fs_iter_obj_t;
 
-// The iterator's buffer for view=True is at most this big: a piece is one receive run anyway.
+// The iterator's buffer for view=True is at most this big (a piece is one receive run anyway),
+// and so is a chunk_size=None piece.
 #define VIEW_BUF_MAX (16384)
 // A memoryview keeps the offset into its GC block in a bitfield this wide (py/objarray.h).
 #define VIEW_OFFSET_MAX (((size_t)1 << (8 * sizeof(size_t) - 8)) - 1)
@@ -454,6 +465,33 @@ static mp_obj_t view_of(fs_iter_obj_t *it, void *head, size_t off, size_t n) {
     it->view->free = off;   // memview_offset
     it->view->len = n;
     return MP_OBJ_FROM_PTR(it->view);
+}
+
+// After the n bytes already in buf, what else has arrived (no waiting), up to len in all. A
+// failure is kept for the next read: the bytes before it are still handed out.
+static size_t read_arrived(fs_response_obj_t *r, uint8_t *buf, size_t n, size_t len) {
+    while (n < len && r->conn != NULL) {
+        const uint8_t *p;
+        int got = fs_body_peek(r->conn, &p, false);
+        if (got == -MP_EAGAIN) {
+            break;
+        }
+        if (got < 0) {
+            fail(r, got);
+            break;
+        }
+        if (got == 0) {
+            settle(r);
+            break;
+        }
+        size_t k = (size_t)got < len - n ? (size_t)got : len - n;
+        memcpy(buf + n, p, k);
+        fs_stats.bytes_copied += k;
+        fs_body_consume(r->conn, k);
+        settle(r);
+        n += k;
+    }
+    return n;
 }
 
 static uint8_t *view_buf(fs_iter_obj_t *it) {
@@ -492,9 +530,15 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     if (r->conn == NULL) {
         return MP_OBJ_STOP_ITERATION;
     }
-    if (it->want_view) {
+    if (it->want_view || it->arrived) {
         size_t n = read_into(r, view_buf(it), it->chunk);
-        return n ? view_of(it, it->buf, 0, n) : MP_OBJ_STOP_ITERATION;
+        if (n == 0) {
+            return MP_OBJ_STOP_ITERATION;
+        }
+        if (it->arrived) {
+            n = read_arrived(r, it->buf, n, it->chunk);
+        }
+        return it->want_view ? view_of(it, it->buf, 0, n) : mp_obj_new_bytes(it->buf, n);
     }
     fs_conn_obj_t *c = r->conn;
     const uint8_t *p;
@@ -522,10 +566,16 @@ static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, m
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
     // Any positive int; sizes past what one piece can be are clamped, never wrapped.
     mp_obj_t cs = a[ARG_chunk_size].u_obj;
-    if (mp_obj_int_sign(cs) <= 0) {
+    bool arrived = cs == mp_const_none;
+    if (!arrived && mp_obj_int_sign(cs) <= 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("chunk_size must be > 0"));
     }
-    size_t chunk = mp_obj_is_small_int(cs) ? (size_t)MP_OBJ_SMALL_INT_VALUE(cs) : (size_t)INT32_MAX;
+    size_t chunk = (size_t)INT32_MAX;
+    if (arrived) {
+        chunk = VIEW_BUF_MAX;
+    } else if (mp_obj_is_small_int(cs)) {
+        chunk = (size_t)MP_OBJ_SMALL_INT_VALUE(cs);
+    }
     fs_iter_obj_t *it = mp_obj_malloc(fs_iter_obj_t, &mp_type_polymorph_iter);
     it->iternext = iter_next;
     it->r = MP_OBJ_TO_PTR(pos_args[0]);
@@ -534,6 +584,7 @@ static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, m
     it->view = NULL;
     it->buf = NULL;
     it->want_view = a[ARG_view].u_bool;
+    it->arrived = arrived;
     return MP_OBJ_FROM_PTR(it);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_iter_content_obj, 1, response_iter_content);
@@ -607,6 +658,14 @@ static const mp_stream_p_t response_stream_p = {
     .ioctl = response_stream_ioctl,
 };
 
+// Attributes computed by a function of fastsock.py from the response.
+static const uint16_t py_attrs[][2] = {
+    { MP_QSTR_is_redirect, MP_QSTR__is_redirect },
+    { MP_QSTR_is_permanent_redirect, MP_QSTR__is_permanent_redirect },
+    { MP_QSTR_links, MP_QSTR__links },
+    { MP_QSTR_cookies, MP_QSTR__response_cookies },
+};
+
 static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
     if (dest[0] == MP_OBJ_SENTINEL) {
@@ -660,7 +719,22 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         case MP_QSTR_encoding:
             dest[0] = r->encoding;
             return;
+        case MP_QSTR_elapsed:
+            // Seconds as a float (MicroPython has no timedelta).
+            dest[0] = mp_obj_new_float((mp_float_t)r->elapsed_ms / 1000);
+            return;
+        case MP_QSTR_iter_lines:
+            // A method written in Python: fastsock._iter_lines bound to this response.
+            dest[0] = py_helper(MP_QSTR__iter_lines);
+            dest[1] = self_in;
+            return;
         default:
+            for (size_t i = 0; i < MP_ARRAY_SIZE(py_attrs); i++) {
+                if (attr == py_attrs[i][0]) {
+                    dest[0] = mp_call_function_1(py_helper(py_attrs[i][1]), self_in);
+                    return;
+                }
+            }
             // Methods: continue in locals_dict.
             dest[1] = MP_OBJ_SENTINEL;
     }
