@@ -318,6 +318,7 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
     }
     uint64_t written = 0;
     uint64_t next_report = piece;
+    bool reported = false; // the last piece's report was the final count already
     mp_obj_t total = mp_const_none;
     if (content_of(r) != MP_OBJ_NULL) {
         mp_buffer_info_t b;
@@ -360,13 +361,15 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
                 nlr_raise(fs_exc_make(e, "write", NULL));
             }
             written += k;
+            reported = false;
             if (progress != mp_const_none && written >= next_report) {
                 next_report = written + piece;
                 mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
+                reported = true;
             }
         }
     }
-    if (progress != mp_const_none) {
+    if (progress != mp_const_none && !reported) {
         mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
     }
     return written;
