@@ -231,7 +231,8 @@ def test_manifest_includes_port_manifest_then_fastsock():
     calls = run_manifest()
     assert calls[0] == ("include", "$(PORT_DIR)/boards/manifest.py")
     modules = [path for kind, path in calls if kind == "module"]
-    assert modules == [ROOT / "cmodules" / "fastsock" / "fastsock.py"]
+    # fastsock_more.py is imported by fastsock.py and by the C Response type: both must ship.
+    assert modules == [ROOT / "cmodules" / "fastsock" / "fastsock.py", ROOT / "cmodules" / "fastsock" / "fastsock_more.py"]
 
 
 def test_frozen_module_exists_and_compiles():

@@ -107,10 +107,10 @@ REFS = [
 def test_join_url_follows_rfc3986(mp64, tmp_path):
     out = mp64.run(
         """
-        import fastsock
+        import fastsock_more
         for ref in %r:
             try:
-                print(fastsock._join_url(%r, ref))
+                print(fastsock_more._join_url(%r, ref))
             except ValueError as e:
                 print("ValueError", e)
         """ % (REFS, RFC_BASE),

@@ -1,6 +1,8 @@
 # fastsock: a fast, lean HTTP/1.1 client for MicroPython. Parsing and byte moving happen in
 # C (_fastsock); this file only shapes requests and responses. Names follow micropython-lib
 # `requests`, so `import fastsock as requests` works for common code.
+import sys
+
 import _fastsock
 from _fastsock import LimitError, ProtocolError, TimeoutError, TLSError  # noqa: F401 (re-exported)
 
@@ -21,13 +23,6 @@ class HTTPError(OSError):
     def __init__(self, msg, response=None):
         super().__init__(msg)
         self.response = response
-
-
-def _raise_http_error(r):
-    # Response.raise_for_status() for 4xx/5xx.
-    code = r.status_code
-    kind = "Client" if code < 500 else "Server"
-    raise HTTPError("%d %s Error: %s for url %s" % (code, kind, r.reason, r.url), r)
 
 
 def stats():
@@ -164,21 +159,6 @@ def _requote(target):
     return target if out is None else "".join(out)
 
 
-def _unquote(s):
-    # %XX escapes (of URL credentials) -> str.
-    raw = s.encode()
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        if raw[i] == 0x25 and _escape_ok(raw, i):
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.append(raw[i])
-            i += 1
-    return str(out, "utf-8")
-
-
 def _check_host(host, url):
     # Checked before any network activity: a host with NUL, CR, LF, spaces or escapes must
     # never reach DNS or a connection. IPv6 literals (the part inside []) are hex, ":" and ".".
@@ -215,6 +195,8 @@ def _parse_url(url):
     j = authority.rfind("@")
     if j >= 0:
         user, _, password = authority[:j].partition(":")
+        from fastsock_more import _unquote
+
         creds = (_unquote(user), _unquote(password))
         authority = authority[j + 1 :]
     port = 443 if scheme == "https" else 80
@@ -243,65 +225,6 @@ def _parse_url(url):
         raise ValueError("no host in URL %r" % url)
     _check_host(host, url)
     return scheme, host, port, _requote(target), creds
-
-
-def _remove_dots(path):
-    # RFC 3986 5.2.4: "." and ".." segments resolved.
-    out = []
-    segs = path.split("/")
-    for i, seg in enumerate(segs):
-        if seg == ".":
-            if i == len(segs) - 1:
-                out.append("")
-        elif seg == "..":
-            if len(out) > 1:
-                out.pop()
-            if i == len(segs) - 1:
-                out.append("")
-        else:
-            out.append(seg)
-    res = "/".join(out)
-    return res if res.startswith("/") else "/" + res
-
-
-def _has_scheme(ref):
-    # RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
-    i = ref.find(":")
-    if i <= 0 or not ref[0].isalpha():
-        return False
-    return all(c.isalpha() or c.isdigit() or c in "+-." for c in ref[:i]) and "/" not in ref[:i]
-
-
-def _join_url(base, ref):
-    # Resolve a Location reference against the URL it came from (RFC 3986 5.2); the fragment is
-    # dropped (never sent) and schemes other than http/https are refused.
-    ref = ref.strip().split("#", 1)[0]
-    if _has_scheme(ref):
-        scheme = ref[: ref.find(":")].lower()
-        if scheme != "http" and scheme != "https":
-            raise ValueError("redirect to unsupported scheme %r" % scheme)
-        return scheme + ref[len(scheme) :]
-    i = base.find("://")
-    scheme = base[:i].lower()
-    rest = base[i + 3 :].split("#", 1)[0]
-    j = len(rest)
-    for c in "/?":
-        k = rest.find(c)
-        if 0 <= k < j:
-            j = k
-    authority, target = rest[:j], rest[j:]
-    path, q, query = target.partition("?")
-    if ref.startswith("//"):
-        return scheme + ":" + ref
-    if not ref:
-        return scheme + "://" + authority + target
-    if ref.startswith("?"):
-        return scheme + "://" + authority + (path or "/") + ref
-    rpath, q, rquery = ref.partition("?")
-    if not rpath.startswith("/"):
-        # Merge (5.2.3): the base path without its last segment, then the reference.
-        rpath = (path[: path.rfind("/") + 1] if path else "/") + rpath
-    return scheme + "://" + authority + _remove_dots(rpath) + q + rquery
 
 
 def _ms(t):
@@ -337,92 +260,6 @@ def _timeouts(timeout):
 Response = _fastsock.Response
 Headers = _fastsock.Headers
 
-# ---- Response members written in Python (the C type calls these): cold or rarely used code is
-# smaller as frozen bytecode than as C.
-
-# Longest line iter_lines() holds: a line is kept whole in memory until its end arrives.
-_MAX_LINE = 8192
-
-
-def _iter_lines(r, chunk_size=512, delimiter=None, max_line=_MAX_LINE):
-    # Response.iter_lines(): the body's lines without their ending (b"\n" and a b"\r" before it,
-    # or exactly `delimiter`); a last line without one too. Memory stays bounded: a line longer
-    # than max_line raises LimitError.
-    pending = b""
-    for piece in r.iter_content(chunk_size):
-        lines = (pending + piece).split(delimiter or b"\n")
-        pending = lines.pop()
-        for line in lines:
-            yield _line(r, line, delimiter, max_line)
-        if len(pending) > max_line:
-            _line(r, pending, delimiter, max_line)
-    if pending:
-        yield _line(r, pending, delimiter, max_line)
-
-
-def _line(r, line, delimiter, max_line):
-    # One line of iter_lines(): a b"\r" before b"\n" dropped, checked against max_line.
-    if delimiter is None and line.endswith(b"\r"):
-        line = line[:-1]
-    if len(line) > max_line:
-        r.close()  # the rest of the body will not be read
-        raise LimitError(5, "line longer than max_line=%d bytes" % max_line)
-    return line
-
-
-def _is_redirect(r):
-    # Response.is_redirect, as requests: a redirect status with a Location to go to.
-    return r.status_code in _REDIRECTS and "location" in r.headers
-
-
-def _is_permanent_redirect(r):
-    return r.status_code in (301, 308) and "location" in r.headers
-
-
-def _links(r):
-    # Response.links: the Link header parsed as requests.utils.parse_header_links does, keyed by
-    # rel (else url).
-    value = r.headers.get("link", "").strip(" '\"")
-    if not value:
-        return {}
-    # Links are separated by "," + spaces + "<" (requests: re.split(", *<"); no re here).
-    pieces = []
-    start = 0
-    i = value.find(",")
-    while i >= 0:
-        j = i + 1
-        while value[j : j + 1] == " ":
-            j += 1
-        if value[j : j + 1] == "<":
-            pieces.append(value[start:i])
-            start = j + 1
-        i = value.find(",", j)
-    pieces.append(value[start:])
-    links = {}
-    for piece in pieces:
-        url, _, params = piece.partition(";")
-        link = {"url": url.strip("<> '\"")}
-        for param in params.split(";"):
-            kv = param.split("=")
-            if len(kv) != 2:
-                break
-            link[kv[0].strip(" '\"")] = kv[1].strip(" '\"")
-        links[link.get("rel") or link["url"]] = link
-    return links
-
-
-def _response_cookies(r):
-    # Response.cookies: name -> value of each Set-Cookie (RFC 6265 5.2: the pair before the first
-    # ";"; one without "=" or with an empty name is ignored). Attributes are a Session's concern.
-    cookies = {}
-    for line in r.headers.get_all("set-cookie"):
-        name, eq, value = line.split(";", 1)[0].partition("=")
-        name = name.strip()
-        if eq and name:
-            cookies[name] = value.strip()
-    return cookies
-
-
 def _is_pairs(data):
     # data=[("k", "v"), ...] is a form, as in requests (a list of bytes pieces is an upload).
     return isinstance(data, (list, tuple)) and all(isinstance(p, tuple) and len(p) == 2 for p in data)
@@ -432,6 +269,8 @@ def _encode_body(data, json, files, headers):
     # -> body (a buffer, a _Multipart, a stream or iterator for chunked upload, or None); sets
     # Content-Type unless the caller gave one. Text is UTF-8, so lengths are byte lengths.
     if files:
+        from fastsock_more import _Multipart
+
         body = _Multipart(data, files)
         headers.setdefault("content-type", ("Content-Type", "multipart/form-data; boundary=" + body.boundary))
         return body
@@ -495,267 +334,22 @@ def _send_chunk(conn, piece):
         conn.send("\r\n")
 
 
-def _mp_param(name, value):
-    # A Content-Disposition parameter as requests (urllib3 2) writes it: ", CR, LF escaped.
-    if isinstance(value, bytes):
-        value = value.decode()
-    return '; %s="%s"' % (name, value.replace("\n", "%0A").replace("\r", "%0D").replace('"', "%22"))
-
-
-class _Multipart:
-    # files= as multipart/form-data in requests' layout (data= fields first), streamed: a file
-    # is read in pieces while it is sent, never loaded whole. Content-Length when every size is
-    # known (bytes, seekable files), else chunked; seekable files are rewound for a resend.
-
-    def __init__(self, data, files):
-        from os import urandom
-
-        self.boundary = "".join("%02x" % b for b in urandom(16))
-        self.parts = []  # [head bytes, data (bytes) or a file, its start offset or None]
-        self.repeatable = True
-        if data is not None and not (isinstance(data, dict) or _is_pairs(data)):
-            raise TypeError("with files=, data must be a dict or pairs of form fields")
-        for k, v in _pairs(data or ()):
-            v = _form_value(v)
-            self._add(k, None, v.encode() if isinstance(v, str) else bytes(v), None, None)
-        for k, v in files.items() if hasattr(files, "items") else files:
-            ctype = extra = None
-            if isinstance(v, (tuple, list)):
-                name, fp = v[0], v[1]
-                ctype = v[2] if len(v) > 2 else None
-                extra = v[3] if len(v) > 3 else None
-            else:
-                fp = v
-                name = getattr(v, "name", None)
-                name = name.rsplit("/", 1)[-1] if isinstance(name, str) and name[:1] != "<" else k
-            if fp is not None:
-                self._add(k, name, fp.encode() if isinstance(fp, str) else fp, ctype, extra)
-        self.length = len(self.boundary) + 6  # the closing --boundary--CRLF
-        for head, fp, start in self.parts:
-            size = _fastsock.nbytes(fp) if start is None else self._size(fp, start)
-            self.length = -1 if size < 0 or self.length < 0 else self.length + len(head) + size + 2
-
-    def _add(self, key, filename, fp, ctype, extra):
-        head = "--%s\r\nContent-Disposition: form-data%s%s\r\n" % (
-            self.boundary, _mp_param("name", _form_value(key)), _mp_param("filename", filename) if filename else "")
-        if ctype:
-            head += "Content-Type: %s\r\n" % ctype
-        for hk, hv in (extra or {}).items():
-            if hv and hk not in ("Content-Disposition", "Content-Type", "Content-Location"):
-                head += "%s: %s\r\n" % (hk, hv)
-        start = None
-        if not isinstance(fp, (bytes, bytearray, memoryview)):
-            try:
-                start = fp.seek(0, 1)  # the position (tell() is not on every port)
-            except (AttributeError, OSError):
-                start = -1
-                self.repeatable = False
-        self.parts.append((head.encode() + b"\r\n", fp, start))
-
-    @staticmethod
-    def _size(fp, start):
-        # Bytes from start to the end of a seekable file; -1 if it cannot tell.
-        if start < 0:
-            return -1
-        try:
-            end = fp.seek(0, 2)
-            fp.seek(start)
-        except (AttributeError, OSError):
-            return -1
-        return end - start
-
-    def pieces(self):
-        buf = None
-        for head, fp, start in self.parts:
-            yield head
-            if start is None:
-                yield fp
-            else:
-                if start >= 0:
-                    fp.seek(start)
-                if buf is None:
-                    buf = bytearray(4096)
-                view = memoryview(buf)
-                while True:
-                    n = fp.readinto(buf) if hasattr(fp, "readinto") else None
-                    if n is None:
-                        piece = fp.read(4096)
-                        if not piece:
-                            break
-                        yield piece
-                        continue
-                    if not n:
-                        break
-                    yield view[:n]
-            yield b"\r\n"
-        yield ("--%s--\r\n" % self.boundary).encode()
-
-    def send(self, conn):
-        if self.length < 0:
-            _send_chunked(conn, self.pieces())
-        else:
-            for piece in self.pieces():
-                conn.send(piece)
+def _multipart(body):
+    # Is body a files= upload? (Without importing fastsock_more when nothing used it.)
+    more = sys.modules.get("fastsock_more")
+    return more is not None and isinstance(body, more._Multipart)
 
 
 def _repeatable(body):
     # Can this body be sent again (a retry, a 307/308 redirect)?
-    if isinstance(body, _Multipart):
-        return body.repeatable
-    return body is None or isinstance(body, (bytes, bytearray, memoryview))
-
-
-def _http_date(s):
-    # RFC 6265 5.1.1, the common forms ("Wdy, DD Mon YYYY HH:MM:SS GMT", "-" separated
-    # dates): -> seconds since 1970, or None.
-    day = month = year = None
-    hms = None
-    for tok in s.replace(",", " ").replace("-", " ").split():
-        if hms is None and tok.count(":") == 2:
-            hms = [int(x) for x in tok.split(":") if x.isdigit()]
-        elif day is None and tok.isdigit() and len(tok) <= 2:
-            day = int(tok)
-        elif month is None and tok[:3].lower() in _MONTHS:
-            month = _MONTHS.index(tok[:3].lower()) // 3 + 1
-        elif year is None and tok.isdigit():
-            year = int(tok)
-            year += 2000 if year < 70 else (1900 if year < 100 else 0)
-    if None in (day, month, year) or not hms or len(hms) != 3:
-        return None
-    # Days from 1970-01-01 to year-month-day (proleptic Gregorian).
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    return days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
-
-
-_MONTHS = "janfebmaraprmayjunjulaugsepoctnovdec"
-
-
-def _is_ip(host):
-    return ":" in host or all(c in "0123456789." for c in host)
-
-
-class CookieJar:
-    """The cookies a Session keeps (a small, correct subset of RFC 6265, no public-suffix list):
-    stored from every response's Set-Cookie, redirects included, and sent back to the hosts,
-    paths and schemes their Domain, Path and Secure allow until they expire. Read it like a
-    dict of name -> value; set(name, value, domain=, path=) adds one by hand."""
-
-    def __init__(self):
-        # [name, value, domain, host_only, path, secure, expires (time.time() s) or None]
-        self._c = []
-
-    def set(self, name, value, domain="", path="/", secure=False):
-        """Add or replace a cookie; domain="" sends it to every host."""
-        self._put([name, value, domain.lower().lstrip("."), False, path, secure, None])
-
-    def _put(self, c):
-        for i, o in enumerate(self._c):
-            if o[0] == c[0] and o[2] == c[2] and o[4] == c[4]:
-                del self._c[i]
-                break
-        if c[1] is not None:
-            self._c.append(c)
-
-    def get(self, name, default=None):
-        for c in self._c:
-            if c[0] == name:
-                return c[1]
-        return default
-
-    def __getitem__(self, name):
-        v = self.get(name)
-        if v is None:
-            raise KeyError(name)
-        return v
-
-    def __contains__(self, name):
-        return self.get(name) is not None
-
-    def __len__(self):
-        return len(self._c)
-
-    def __iter__(self):
-        return iter(self.keys())
-
-    def keys(self):
-        return [c[0] for c in self._c]
-
-    def items(self):
-        return [(c[0], c[1]) for c in self._c]
-
-    def clear(self):
-        self._c = []
-
-    def _store(self, r, host, target):
-        # Set-Cookie fields of response r, from a request to host and target (RFC 6265 5.3).
-        if "set-cookie" not in r.headers:
-            return
-        import time
-
-        path = target.split("?", 1)[0]
-        fields = r.headers.get_all("set-cookie")
-        now = time.time()
-        date = _http_date(r.headers.get("date", ""))
-        for field in fields:
-            pair, _, attrs = field.partition(";")
-            name, eq, value = pair.partition("=")
-            name = name.strip()
-            if not eq or not name:
-                continue
-            c = [name, value.strip(), host, True, None, False, None]
-            for attr in attrs.split(";"):
-                k, _, v = attr.partition("=")
-                k = k.strip().lower()
-                v = v.strip()
-                if k == "domain" and v:
-                    c[2], c[3] = v.lower().lstrip("."), False
-                elif k == "path" and v[:1] == "/":
-                    c[4] = v
-                elif k == "secure":
-                    c[5] = True
-                elif k == "max-age" and v.lstrip("-").isdigit():
-                    c[6] = now + int(v)  # Max-Age wins over Expires (5.3 step 3)
-                elif k == "expires" and (c[6] is None or "max-age" not in attrs.lower()):
-                    t = _http_date(v)
-                    if t is not None:
-                        # Lifetime by the server's own clock: the device's may be unset.
-                        c[6] = now + t - (date if date is not None else now)
-            d = c[2]
-            if not c[3] and d != host and (_is_ip(host) or "." not in d or not host.endswith("." + d)):
-                continue  # a Domain the request host does not belong to
-            if c[4] is None:
-                c[4] = path[: path.rfind("/")] or "/"  # default-path (5.1.4)
-            if c[6] is not None and c[6] <= now:
-                c[1] = None  # expired: removes a stored one
-            self._put(c)
-
-    def _header(self, host, path, https, more=None):
-        # The Cookie header value for a request, or None; `more` (name -> value) are the
-        # request's own cookies=, which win over stored ones of the same name.
-        import time
-
-        now = time.time()
-        out = []
-        names = more or {}
-        found = [c for c in self._c if c[0] not in names and (c[6] is None or c[6] > now)
-                 and (not c[5] or https)
-                 and (c[2] == "" or c[2] == host or (not c[3] and host.endswith("." + c[2]) and not _is_ip(host)))
-                 and (path == c[4] or path.startswith(c[4] if c[4].endswith("/") else c[4] + "/"))]
-        found.sort(key=lambda c: -len(c[4]))  # longer paths first (5.4 step 2); sort is stable
-        for k, v in names.items():
-            out.append("%s=%s" % (k, v))
-        for c in found:
-            out.append("%s=%s" % (c[0], c[1]))
-        return "; ".join(out) or None
+    if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+        return True
+    return _multipart(body) and body.repeatable
 
 
 class Session:
     """Keeps connections alive per host:port (at most pool_size idle ones in all, checked
-    before reuse), cookies (`cookies`, a CookieJar) and default headers, auth and timeout for
+    before reuse), cookies (`cookies`, a fastsock.CookieJar) and default headers, auth and timeout for
     every request. Use as a context manager.
     https: verify=True checks the server's chain and host name (verify=False must be explicit);
     ca= PEM/DER bytes or a file path replaces the default CA store."""
@@ -769,9 +363,17 @@ class Session:
         self.max_redirects = max_redirects
         self.verify = verify
         self.ca = ca
-        self.cookies = CookieJar()
+        self._jar = None  # made when a cookie first arrives or `cookies` is first read
         self._pool = _fastsock.Pool(pool_size)  # owns the idle connections (fs_pool.c)
         self._urls = {}
+
+    @property
+    def cookies(self):
+        if self._jar is None:
+            from fastsock_more import CookieJar
+
+            self._jar = CookieJar()
+        return self._jar
 
     def __enter__(self):
         return self
@@ -813,22 +415,22 @@ class Session:
         tls = None
         if verify is not None or ca is not None:
             tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
-        jar = self.cookies
         if cookies:
             # The request's own cookies go to its host only, never across a redirect.
             cookies = (self._target(url)[1], dict(cookies.items()))
-            if jar is None:
-                jar = CookieJar()
-        r = self._send(method, url, hdrs, body, tmo, tls, jar, cookies)
+        r = self._send(method, url, hdrs, body, tmo, tls, None, cookies)
         if allow_redirects and r.status_code in _REDIRECTS:
-            r = self._follow(r, method, url, hdrs, body, tmo, tls, jar, cookies)
+            r = self._follow(r, method, url, hdrs, body, tmo, tls)
         if not stream:
             r._read_body()  # the bytes object itself is made on first use of .content
         return r
 
-    def _follow(self, r, method, url, hdrs, body, tmo, tls=None, jar=None, cookies=None):
+    def _follow(self, r, method, url, hdrs, body, tmo, tls=None):
+        from fastsock_more import CookieJar, _join_url
+
         history = []
-        if jar is None:
+        jar = self._jar
+        if jar is False:
             # Module-level calls: cookies set along the redirects live for this call only.
             jar = CookieJar()
             t = self._target(url)
@@ -863,7 +465,7 @@ class Session:
                 hdrs.pop("authorization", None)
                 hdrs.pop("proxy-authorization", None)
             url = location
-            r = self._send(method, url, hdrs, body, tmo, tls, jar, None)
+            r = self._send(method, url, hdrs, body, tmo, tls, jar)
             if r.status_code not in _REDIRECTS:
                 break
         r.history = history
@@ -887,7 +489,11 @@ class Session:
             self._urls[url] = t
         return t
 
-    def _send(self, method, url, hdrs, body, tmo, tls=None, jar=None, cookies=None):
+    def _send(self, method, url, hdrs, body, tmo, tls=None, jar=None, mine=None):
+        # jar: the cookies to send and keep (None: the Session's; False: none, module-level
+        # calls); mine: (host, {name: value}) from the request's cookies=.
+        if jar is None:
+            jar = self._jar
         t = self._urls.get(url)
         if t is None:
             t = self._target(url)
@@ -901,32 +507,33 @@ class Session:
         connect_t, read_t, deadline = tmo
         if body is None:
             blen = 0 if method in ("POST", "PUT", "PATCH") else None
-        elif isinstance(body, _Multipart):
-            blen = body.length
         elif isinstance(body, (bytes, bytearray, memoryview)):
             blen = _fastsock.nbytes(body)
         else:
-            blen = -1
+            blen = body.length if _multipart(body) else -1
         extra = hdrs.values() if hdrs else None
-        if t[7] is not None or (jar is not None and jar._c) or cookies:
+        if t[7] is not None or jar or mine:
             extra = list(extra or ())
             if t[7] is not None and not (hdrs and "authorization" in hdrs):
                 extra.append(("Authorization", t[7]))
-            path = t[3].split("?", 1)[0]
-            if jar is not None and not (hdrs and "cookie" in hdrs):
-                value = jar._header(t[1], path, t[6], cookies[1] if cookies and cookies[0] == t[1] else None)
+            if (jar or mine) and not (hdrs and "cookie" in hdrs):
+                from fastsock_more import _cookie_header
+
+                value = _cookie_header(jar, t[1], t[3], t[6], mine[1] if mine and mine[0] == t[1] else None)
                 if value:
                     extra.append(("Cookie", value))
         for attempt in (0, 1):
             conn = self._pool.connect(key, t[1], t[2], cfg if t[6] else None, connect_t, deadline)
             try:
                 conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, deadline)
-                if isinstance(body, _Multipart):
-                    body.send(conn)
-                elif blen == -1:
-                    _send_chunked(conn, body)
-                elif body is not None:
+                if body is None:
+                    pass
+                elif isinstance(body, (bytes, bytearray, memoryview)):
                     conn.send(body)
+                elif _multipart(body):
+                    body.send(conn)
+                else:
+                    _send_chunked(conn, body)
                 # The response owns the connection from here (and hands it back itself).
                 r = conn.getresponse(method == "HEAD", url)
                 break
@@ -938,8 +545,8 @@ class Session:
                         and _repeatable(body) and blen != -1):
                     continue
                 raise
-        if jar is not None:
-            jar._store(r, t[1], t[3])
+        if jar is not False and "set-cookie" in r.headers:
+            (self.cookies if jar is None else jar)._store(r, t[1], t[3])
         return r
 
     def get(self, url, **kw):
@@ -947,10 +554,9 @@ class Session:
             return self.request("GET", url, **kw)
         # The common case without options skips the keyword machinery.
         tmo = _timeouts(self.timeout)
-        jar = self.cookies
-        r = self._send("GET", url, None, None, tmo, None, jar)
+        r = self._send("GET", url, None, None, tmo)
         if r.status_code in _REDIRECTS:
-            r = self._follow(r, "GET", url, None, None, tmo, None, jar)
+            r = self._follow(r, "GET", url, None, None, tmo)
         return r._read_body()
 
     def head(self, url, **kw):
@@ -973,7 +579,16 @@ class Session:
 # Module-level functions: one connection per request, closed once the body is read (pool_size
 # 0); one shared instance, so its URL cache saves the parsing on repeated URLs.
 _oneshot = Session(pool_size=0)
-_oneshot.cookies = None  # each call's own jar (see _follow): nothing carries over to the next
+_oneshot._jar = False  # each call's own jar (see _follow): nothing carries over to the next
+
+
+def __getattr__(name):
+    # fastsock.CookieJar without importing fastsock_more until it is asked for.
+    if name == "CookieJar":
+        from fastsock_more import CookieJar
+
+        return CookieJar
+    raise AttributeError(name)
 
 
 def request(method, url, **kw):

@@ -242,10 +242,10 @@ static mp_obj_t response_json(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_json_obj, response_json);
 
-// A function of fastsock.py: cold paths (error messages, parsing rarely used headers, line
-// splitting) are cheaper in frozen bytecode than in flash-resident C.
+// A function of fastsock_more.py: cold paths (error messages, parsing rarely used headers, line
+// splitting) are cheaper in frozen bytecode than in flash-resident C, and load on first use.
 static mp_obj_t py_helper(qstr name) {
-    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock_more, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
     return mp_load_attr(mod, name);
 }
 
@@ -661,7 +661,7 @@ static const mp_stream_p_t response_stream_p = {
     .ioctl = response_stream_ioctl,
 };
 
-// Attributes computed by a function of fastsock.py from the response.
+// Attributes computed by a function of fastsock_more.py from the response.
 static const uint16_t py_attrs[][2] = {
     { MP_QSTR_is_redirect, MP_QSTR__is_redirect },
     { MP_QSTR_is_permanent_redirect, MP_QSTR__is_permanent_redirect },
@@ -727,7 +727,7 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = mp_obj_new_float((mp_float_t)r->elapsed_ms / 1000);
             return;
         case MP_QSTR_iter_lines:
-            // A method written in Python: fastsock._iter_lines bound to this response.
+            // A method written in Python: fastsock_more._iter_lines bound to this response.
             dest[0] = py_helper(MP_QSTR__iter_lines);
             dest[1] = self_in;
             return;

@@ -1,0 +1,431 @@
+# fastsock's less used half, imported on first use (the C Response type and fastsock.py call
+# into it): multipart uploads, the cookie jar, RFC 3986 redirect references, Link headers,
+# iter_lines. Kept apart so a program that never needs them pays neither RAM for them at
+# import nor, on the host, the compile.
+import _fastsock
+from fastsock import _REDIRECTS, HTTPError, LimitError, _escape_ok, _form_value, _is_pairs, _pairs, _send_chunked
+
+
+def _raise_http_error(r):
+    # Response.raise_for_status() for 4xx/5xx.
+    code = r.status_code
+    kind = "Client" if code < 500 else "Server"
+    raise HTTPError("%d %s Error: %s for url %s" % (code, kind, r.reason, r.url), r)
+
+
+
+def _unquote(s):
+    # %XX escapes (of URL credentials) -> str.
+    raw = s.encode()
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25 and _escape_ok(raw, i):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return str(out, "utf-8")
+
+
+
+def _remove_dots(path):
+    # RFC 3986 5.2.4: "." and ".." segments resolved.
+    out = []
+    segs = path.split("/")
+    for i, seg in enumerate(segs):
+        if seg == ".":
+            if i == len(segs) - 1:
+                out.append("")
+        elif seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if i == len(segs) - 1:
+                out.append("")
+        else:
+            out.append(seg)
+    res = "/".join(out)
+    return res if res.startswith("/") else "/" + res
+
+
+def _has_scheme(ref):
+    # RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+    i = ref.find(":")
+    if i <= 0 or not ref[0].isalpha():
+        return False
+    return all(c.isalpha() or c.isdigit() or c in "+-." for c in ref[:i]) and "/" not in ref[:i]
+
+
+def _join_url(base, ref):
+    # Resolve a Location reference against the URL it came from (RFC 3986 5.2); the fragment is
+    # dropped (never sent) and schemes other than http/https are refused.
+    ref = ref.strip().split("#", 1)[0]
+    if _has_scheme(ref):
+        scheme = ref[: ref.find(":")].lower()
+        if scheme != "http" and scheme != "https":
+            raise ValueError("redirect to unsupported scheme %r" % scheme)
+        return scheme + ref[len(scheme) :]
+    i = base.find("://")
+    scheme = base[:i].lower()
+    rest = base[i + 3 :].split("#", 1)[0]
+    j = len(rest)
+    for c in "/?":
+        k = rest.find(c)
+        if 0 <= k < j:
+            j = k
+    authority, target = rest[:j], rest[j:]
+    path, q, query = target.partition("?")
+    if ref.startswith("//"):
+        return scheme + ":" + ref
+    if not ref:
+        return scheme + "://" + authority + target
+    if ref.startswith("?"):
+        return scheme + "://" + authority + (path or "/") + ref
+    rpath, q, rquery = ref.partition("?")
+    if not rpath.startswith("/"):
+        # Merge (5.2.3): the base path without its last segment, then the reference.
+        rpath = (path[: path.rfind("/") + 1] if path else "/") + rpath
+    return scheme + "://" + authority + _remove_dots(rpath) + q + rquery
+
+
+
+# ---- Response members written in Python (the C type calls these): cold or rarely used code is
+# smaller as frozen bytecode than as C.
+
+# Longest line iter_lines() holds: a line is kept whole in memory until its end arrives.
+_MAX_LINE = 8192
+
+
+def _iter_lines(r, chunk_size=512, delimiter=None, max_line=_MAX_LINE):
+    # Response.iter_lines(): the body's lines without their ending (b"\n" and a b"\r" before it,
+    # or exactly `delimiter`); a last line without one too. Memory stays bounded: a line longer
+    # than max_line raises LimitError.
+    pending = b""
+    for piece in r.iter_content(chunk_size):
+        lines = (pending + piece).split(delimiter or b"\n")
+        pending = lines.pop()
+        for line in lines:
+            yield _line(r, line, delimiter, max_line)
+        if len(pending) > max_line:
+            _line(r, pending, delimiter, max_line)
+    if pending:
+        yield _line(r, pending, delimiter, max_line)
+
+
+def _line(r, line, delimiter, max_line):
+    # One line of iter_lines(): a b"\r" before b"\n" dropped, checked against max_line.
+    if delimiter is None and line.endswith(b"\r"):
+        line = line[:-1]
+    if len(line) > max_line:
+        r.close()  # the rest of the body will not be read
+        raise LimitError(5, "line longer than max_line=%d bytes" % max_line)
+    return line
+
+
+def _is_redirect(r):
+    # Response.is_redirect, as requests: a redirect status with a Location to go to.
+    return r.status_code in _REDIRECTS and "location" in r.headers
+
+
+def _is_permanent_redirect(r):
+    return r.status_code in (301, 308) and "location" in r.headers
+
+
+def _links(r):
+    # Response.links: the Link header parsed as requests.utils.parse_header_links does, keyed by
+    # rel (else url).
+    value = r.headers.get("link", "").strip(" '\"")
+    if not value:
+        return {}
+    # Links are separated by "," + spaces + "<" (requests: re.split(", *<"); no re here).
+    pieces = []
+    start = 0
+    i = value.find(",")
+    while i >= 0:
+        j = i + 1
+        while value[j : j + 1] == " ":
+            j += 1
+        if value[j : j + 1] == "<":
+            pieces.append(value[start:i])
+            start = j + 1
+        i = value.find(",", j)
+    pieces.append(value[start:])
+    links = {}
+    for piece in pieces:
+        url, _, params = piece.partition(";")
+        link = {"url": url.strip("<> '\"")}
+        for param in params.split(";"):
+            kv = param.split("=")
+            if len(kv) != 2:
+                break
+            link[kv[0].strip(" '\"")] = kv[1].strip(" '\"")
+        links[link.get("rel") or link["url"]] = link
+    return links
+
+
+def _response_cookies(r):
+    # Response.cookies: name -> value of each Set-Cookie (RFC 6265 5.2: the pair before the first
+    # ";"; one without "=" or with an empty name is ignored). Attributes are a Session's concern.
+    cookies = {}
+    for line in r.headers.get_all("set-cookie"):
+        name, eq, value = line.split(";", 1)[0].partition("=")
+        name = name.strip()
+        if eq and name:
+            cookies[name] = value.strip()
+    return cookies
+
+
+
+def _mp_param(name, value):
+    # A Content-Disposition parameter as requests (urllib3 2) writes it: ", CR, LF escaped.
+    if isinstance(value, bytes):
+        value = value.decode()
+    return '; %s="%s"' % (name, value.replace("\n", "%0A").replace("\r", "%0D").replace('"', "%22"))
+
+
+class _Multipart:
+    # files= as multipart/form-data in requests' layout (data= fields first), streamed: a file
+    # is read in pieces while it is sent, never loaded whole. Content-Length when every size is
+    # known (bytes, seekable files), else chunked; seekable files are rewound for a resend.
+
+    def __init__(self, data, files):
+        from os import urandom
+
+        self.boundary = "".join("%02x" % b for b in urandom(16))
+        self.parts = []  # [head bytes, data (bytes) or a file, its start offset or None]
+        self.repeatable = True
+        if data is not None and not (isinstance(data, dict) or _is_pairs(data)):
+            raise TypeError("with files=, data must be a dict or pairs of form fields")
+        for k, v in _pairs(data or ()):
+            v = _form_value(v)
+            self._add(k, None, v.encode() if isinstance(v, str) else bytes(v), None, None)
+        for k, v in files.items() if hasattr(files, "items") else files:
+            ctype = extra = None
+            if isinstance(v, (tuple, list)):
+                name, fp = v[0], v[1]
+                ctype = v[2] if len(v) > 2 else None
+                extra = v[3] if len(v) > 3 else None
+            else:
+                fp = v
+                name = getattr(v, "name", None)
+                name = name.rsplit("/", 1)[-1] if isinstance(name, str) and name[:1] != "<" else k
+            if fp is not None:
+                self._add(k, name, fp.encode() if isinstance(fp, str) else fp, ctype, extra)
+        self.length = len(self.boundary) + 6  # the closing --boundary--CRLF
+        for head, fp, start in self.parts:
+            size = _fastsock.nbytes(fp) if start is None else self._size(fp, start)
+            self.length = -1 if size < 0 or self.length < 0 else self.length + len(head) + size + 2
+
+    def _add(self, key, filename, fp, ctype, extra):
+        head = "--%s\r\nContent-Disposition: form-data%s%s\r\n" % (
+            self.boundary, _mp_param("name", _form_value(key)), _mp_param("filename", filename) if filename else "")
+        if ctype:
+            head += "Content-Type: %s\r\n" % ctype
+        for hk, hv in (extra or {}).items():
+            if hv and hk not in ("Content-Disposition", "Content-Type", "Content-Location"):
+                head += "%s: %s\r\n" % (hk, hv)
+        start = None
+        if not isinstance(fp, (bytes, bytearray, memoryview)):
+            try:
+                start = fp.seek(0, 1)  # the position (tell() is not on every port)
+            except (AttributeError, OSError):
+                start = -1
+                self.repeatable = False
+        self.parts.append((head.encode() + b"\r\n", fp, start))
+
+    @staticmethod
+    def _size(fp, start):
+        # Bytes from start to the end of a seekable file; -1 if it cannot tell.
+        if start < 0:
+            return -1
+        try:
+            end = fp.seek(0, 2)
+            fp.seek(start)
+        except (AttributeError, OSError):
+            return -1
+        return end - start
+
+    def pieces(self):
+        buf = None
+        for head, fp, start in self.parts:
+            yield head
+            if start is None:
+                yield fp
+            else:
+                if start >= 0:
+                    fp.seek(start)
+                if buf is None:
+                    buf = bytearray(4096)
+                view = memoryview(buf)
+                while True:
+                    n = fp.readinto(buf) if hasattr(fp, "readinto") else None
+                    if n is None:
+                        piece = fp.read(4096)
+                        if not piece:
+                            break
+                        yield piece
+                        continue
+                    if not n:
+                        break
+                    yield view[:n]
+            yield b"\r\n"
+        yield ("--%s--\r\n" % self.boundary).encode()
+
+    def send(self, conn):
+        if self.length < 0:
+            _send_chunked(conn, self.pieces())
+        else:
+            for piece in self.pieces():
+                conn.send(piece)
+
+
+
+def _http_date(s):
+    # RFC 6265 5.1.1, the common forms ("Wdy, DD Mon YYYY HH:MM:SS GMT", "-" separated
+    # dates): -> seconds since 1970, or None.
+    day = month = year = None
+    hms = None
+    for tok in s.replace(",", " ").replace("-", " ").split():
+        if hms is None and tok.count(":") == 2:
+            hms = [int(x) for x in tok.split(":") if x.isdigit()]
+        elif day is None and tok.isdigit() and len(tok) <= 2:
+            day = int(tok)
+        elif month is None and tok[:3].lower() in _MONTHS:
+            month = _MONTHS.index(tok[:3].lower()) // 3 + 1
+        elif year is None and tok.isdigit():
+            year = int(tok)
+            year += 2000 if year < 70 else (1900 if year < 100 else 0)
+    if None in (day, month, year) or not hms or len(hms) != 3:
+        return None
+    # Days from 1970-01-01 to year-month-day (proleptic Gregorian).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
+
+
+_MONTHS = "janfebmaraprmayjunjulaugsepoctnovdec"
+
+
+def _is_ip(host):
+    return ":" in host or all(c in "0123456789." for c in host)
+
+
+class CookieJar:
+    """The cookies a Session keeps (a small, correct subset of RFC 6265, no public-suffix list):
+    stored from every response's Set-Cookie, redirects included, and sent back to the hosts,
+    paths and schemes their Domain, Path and Secure allow until they expire. Read it like a
+    dict of name -> value; set(name, value, domain=, path=) adds one by hand."""
+
+    def __init__(self):
+        # [name, value, domain, host_only, path, secure, expires (time.time() s) or None]
+        self._c = []
+
+    def set(self, name, value, domain="", path="/", secure=False):
+        """Add or replace a cookie; domain="" sends it to every host."""
+        self._put([name, value, domain.lower().lstrip("."), False, path, secure, None])
+
+    def _put(self, c):
+        for i, o in enumerate(self._c):
+            if o[0] == c[0] and o[2] == c[2] and o[4] == c[4]:
+                del self._c[i]
+                break
+        if c[1] is not None:
+            self._c.append(c)
+
+    def get(self, name, default=None):
+        for c in self._c:
+            if c[0] == name:
+                return c[1]
+        return default
+
+    def __getitem__(self, name):
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+    def __len__(self):
+        return len(self._c)
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def keys(self):
+        return [c[0] for c in self._c]
+
+    def items(self):
+        return [(c[0], c[1]) for c in self._c]
+
+    def clear(self):
+        self._c = []
+
+    def _store(self, r, host, target):
+        # Set-Cookie fields of response r, from a request to host and target (RFC 6265 5.3).
+        if "set-cookie" not in r.headers:
+            return
+        import time
+
+        path = target.split("?", 1)[0]
+        fields = r.headers.get_all("set-cookie")
+        now = time.time()
+        date = _http_date(r.headers.get("date", ""))
+        for field in fields:
+            pair, _, attrs = field.partition(";")
+            name, eq, value = pair.partition("=")
+            name = name.strip()
+            if not eq or not name:
+                continue
+            c = [name, value.strip(), host, True, None, False, None]
+            for attr in attrs.split(";"):
+                k, _, v = attr.partition("=")
+                k = k.strip().lower()
+                v = v.strip()
+                if k == "domain" and v:
+                    c[2], c[3] = v.lower().lstrip("."), False
+                elif k == "path" and v[:1] == "/":
+                    c[4] = v
+                elif k == "secure":
+                    c[5] = True
+                elif k == "max-age" and v.lstrip("-").isdigit():
+                    c[6] = now + int(v)  # Max-Age wins over Expires (5.3 step 3)
+                elif k == "expires" and (c[6] is None or "max-age" not in attrs.lower()):
+                    t = _http_date(v)
+                    if t is not None:
+                        # Lifetime by the server's own clock: the device's may be unset.
+                        c[6] = now + t - (date if date is not None else now)
+            d = c[2]
+            if not c[3] and d != host and (_is_ip(host) or "." not in d or not host.endswith("." + d)):
+                continue  # a Domain the request host does not belong to
+            if c[4] is None:
+                c[4] = path[: path.rfind("/")] or "/"  # default-path (5.1.4)
+            if c[6] is not None and c[6] <= now:
+                c[1] = None  # expired: removes a stored one
+            self._put(c)
+
+
+def _cookie_header(jar, host, target, https, mine):
+    # The Cookie header value for a request to host and target, or None: the jar's cookies the
+    # rules allow (RFC 6265 5.4), after the request's own cookies= (mine: name -> value, or
+    # None), which win over stored ones of the same name.
+    import time
+
+    now = time.time()
+    path = target.split("?", 1)[0]
+    mine = mine or {}
+    found = [c for c in (jar._c if jar else ())
+             if c[0] not in mine and (c[6] is None or c[6] > now) and (not c[5] or https)
+             and (c[2] == "" or c[2] == host or (not c[3] and host.endswith("." + c[2]) and not _is_ip(host)))
+             and (path == c[4] or path.startswith(c[4] if c[4].endswith("/") else c[4] + "/"))]
+    found.sort(key=lambda c: -len(c[4]))  # longer paths first (5.4 step 2); sort is stable
+    out = ["%s=%s" % kv for kv in mine.items()]
+    out += ["%s=%s" % (c[0], c[1]) for c in found]
+    return "; ".join(out) or None
+
+
