@@ -11,7 +11,8 @@ three host interpreters (`mp`: host, host32, host-asan) with only its addresses 
       .../<anything else>             httpbin (gunicorn, the `httpbin` fixture) at
                                       /anything/<path>, which answers any method with 200
     "/<name.ext>" (a string that is a file path on the device, as in save("/firmware.bin"))
-                                      <tmp_path>/<name.ext>
+                                      <tmp_path>/<name.ext> (made first with DEVICE_INPUTS'
+                                      bytes when an example reads it, as an upload's source)
     a block that uses fastsock. without importing it
                                       gets `import fastsock` first (docs/api.md says it once,
                                       at its top, for the whole page)
@@ -50,6 +51,8 @@ DATA_JSON = {"t": 21.5}
 FIRMWARE = hashlib.sha256(b"fastsock example firmware").digest() * (300_001 // 32 + 1)
 FIRMWARE = FIRMWARE[:300_001]  # an odd size: the last save() piece is a short one
 SITE_FILES = {"data.json": json.dumps(DATA_JSON).encode(), "firmware.bin": FIRMWARE}
+# Device files the examples read (an upload's source), made in tmp_path before they run.
+DEVICE_INPUTS = {"cam.jpg": bytes(range(256)) * 40}
 
 # Examples that cannot run on the host port, keyed by a piece of code found in exactly one
 # block: (reason, whether the block is a program to compile at least).
@@ -129,6 +132,8 @@ def rewrite(code, site, httpbin, tmp_path):
     def device_path(m):
         local = str(tmp_path / m.group(2).lstrip("/"))
         files[m.group(2)] = pathlib.Path(local)
+        if m.group(2).lstrip("/") in DEVICE_INPUTS:
+            pathlib.Path(local).write_bytes(DEVICE_INPUTS[m.group(2).lstrip("/")])
         return m.group(1) + local + m.group(1)
 
     code = URL.sub(url, code)

@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CODESIZE = ROOT / "scripts" / "codesize"
 MODULE = ROOT / "cmodules" / "fastsock"
 CC = "xtensa-lx106-elf-gcc"
-TEXT_BUDGET = 16 * 1024  # issue 7: the HTTP client over lwIP, TLS switched off (FS_TLS=0)
+TEXT_BUDGET = 17 * 1024  # the HTTP client over lwIP, TLS switched off (FS_TLS=0): issue 7, +1 KB in issue 13 (docs/firmware.md)
 TLS_GLUE_BUDGET = 6 * 1024  # fs_tls.c and the TLS branches on top (mbedTLS itself not counted)
 
 
