@@ -355,3 +355,28 @@ def test_malformed_or_foreign_set_cookie_is_ignored(mp64, tmp_path, field):
         out = mp64.run("import fastsock\ns = fastsock.Session()\ns.get(%r)\nprint(s.cookies.items())\n"
                        % srv.url("/"), tmp_path)
     assert out.strip() == "[]"
+
+
+def test_cookie_jar_is_bounded(mp64, tmp_path):
+    # A hostile server setting cookie after cookie cannot grow the jar without bound: 50
+    # cookies at most, the oldest dropped.
+    n = [0]
+
+    def respond(raw):
+        n[0] += 1
+        fields = b"".join(b"Set-Cookie: c%d_%d=v\r\n" % (n[0], i) for i in range(20))
+        return b"HTTP/1.1 200 OK\r\n%sContent-Length: 0\r\n\r\n" % fields
+
+    with RawServer(keep_alive(respond)) as srv:
+        out = mp64.run(
+            """
+            import fastsock
+            s = fastsock.Session()
+            for i in range(10):
+                s.get(%r)
+            keys = s.cookies.keys()
+            print(len(keys), keys[0], keys[-1])
+            """ % srv.url("/"),
+            tmp_path,
+        )
+    assert out.split() == ["50", "c8_10", "c10_19"]

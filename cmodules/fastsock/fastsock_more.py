@@ -314,6 +314,11 @@ def _is_ip(host):
     return ":" in host or all(c in "0123456789." for c in host)
 
 
+# A jar's bound on a device: RFC 6265 6.1 asks for at least 50 cookies per domain; one jar
+# holds 50 in all. (Each is at most a header line: FS_MAX_LINE_BYTES.)
+_JAR_MAX = 50
+
+
 class CookieJar:
     """The cookies a Session keeps (a small, correct subset of RFC 6265, no public-suffix list):
     stored from every response's Set-Cookie, redirects included, and sent back to the hosts,
@@ -333,8 +338,11 @@ class CookieJar:
             if o[0] == c[0] and o[2] == c[2] and o[4] == c[4]:
                 del self._c[i]
                 break
-        if c[1] is not None:
-            self._c.append(c)
+        if c[1] is None:
+            return  # a deletion
+        if len(self._c) >= _JAR_MAX:
+            del self._c[0]  # the oldest goes: a server cannot grow the jar without bound
+        self._c.append(c)
 
     def get(self, name, default=None):
         for c in self._c:

@@ -14,6 +14,7 @@ import pytest
 
 from qemu_device import DeviceError, default_firmware
 from rawserver import RawServer, canned, keep_alive, stall
+from wire import WireRecorder, comparable, normalize
 
 
 def sha(www, name):
@@ -356,6 +357,82 @@ def test_truncated_body_raises(run, short_server):
             print('ProtocolError', e)
     """ % short_server)
     assert out.startswith("ProtocolError") and "connection closed after 10 of 1000 body bytes" in out, out
+
+
+def test_multipart_upload_from_flash_byte_exact_with_requests(run):
+    # A 40 KB file on the device's flash, uploaded with files= (read in pieces, size from
+    # seek: Content-Length), next to what CPython requests sends for the same call; the
+    # boundary (os.urandom on the device) is the only difference.
+    import requests
+
+    blob = bytes(range(256)) * 160
+    with WireRecorder() as rec:
+        requests.post(rec.url("/up"), files=[("img", ("cam.jpg", blob, "image/jpeg"))], data=[("id", "7")],
+                      timeout=10).close()
+        out = run("""
+            import fastsock
+            with open('/cam.jpg', 'wb') as f:
+                for i in range(160):
+                    f.write(bytes(range(256)))
+            with open('/cam.jpg', 'rb') as f:
+                r = fastsock.post('http://10.0.2.2:%d/up', files={'img': ('cam.jpg', f, 'image/jpeg')},
+                                  data={'id': '7'})
+            print(r.status_code)
+        """ % rec.port)
+        rq, fs = rec.requests
+    assert out.split() == ["200"]
+    fb = re.search(rb"boundary=([0-9a-f]{32})", fs).group(1)
+    rb = re.search(rb"boundary=([0-9a-f]{32})", rq).group(1)
+    f_line, f_h, f_body = comparable(fs)
+    r_line, r_h, r_body = comparable(rq)
+    assert f_body.replace(fb, rb) == r_body and int(f_h["content-length"]) == len(f_body)
+    assert f_h["content-type"].replace(fb.decode(), rb.decode()) == r_h["content-type"]
+
+
+def test_cookies_redirects_and_lines(run):
+    # A login that sets a cookie and redirects relatively ("../"), a JSON body with non-ASCII
+    # (sent escaped, its length in bytes), the cookie sent back, iter_lines over the reply.
+    seen = []
+
+    def respond(raw):
+        line, headers, body = normalize(raw)
+        seen.append((line, headers.get("cookie"), body))
+        if line.startswith("POST /a/login"):
+            return (b"HTTP/1.1 303 See Other\r\nSet-Cookie: sid=s3; Path=/\r\nLocation: ../b/home?x=1\r\n"
+                    b"Content-Length: 0\r\n\r\n")
+        body = b"one\r\ntwo\n\nlast"
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    with RawServer(keep_alive(respond)) as srv:
+        out = run("""
+            import fastsock
+            s = fastsock.Session()
+            r = s.post('http://10.0.2.2:%d/a/login', json={'name': 'caf\\u00e9 \\u00b0C'}, stream=True)
+            print(r.url.split('/', 3)[3], s.cookies['sid'], [h.status_code for h in r.history])
+            print(list(r.iter_lines()))
+        """ % srv.port)
+    assert out.splitlines() == ["b/home?x=1 s3 [303]", "[b'one', b'two', b'', b'last']"]
+    assert seen[0][2] == json.dumps({"name": "café °C"}).encode()
+    assert seen[1][:2] == ("GET /b/home?x=1 HTTP/1.1", "sid=s3")
+
+
+def test_import_heap_of_the_python_face(run):
+    # Frozen modules: their code stays in flash; importing costs only the module's objects.
+    # fastsock_more (multipart, cookies...) is not imported until used.
+    out = run("""
+        import gc, sys
+        def cost(name):
+            gc.collect(); a = gc.mem_alloc()
+            __import__(name)
+            gc.collect(); return gc.mem_alloc() - a
+        for m in ('fastsock', 'fastsock_more'):
+            sys.modules.pop(m, None)
+        print(cost('fastsock'), 'fastsock_more' in sys.modules, cost('fastsock_more'))
+    """)
+    core, loaded, more = out.split()
+    print("device import heap: fastsock %s bytes, fastsock_more %s bytes" % (core, more))
+    assert loaded == "False"
+    assert int(core) < 8192 and int(more) < 8192, out
 
 
 def test_device_survived(device):
