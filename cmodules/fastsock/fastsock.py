@@ -349,8 +349,8 @@ def _repeatable(body):
 
 class Session:
     """Keeps connections alive per host:port (at most pool_size idle ones in all, checked
-    before reuse), cookies (`cookies`, a fastsock.CookieJar) and default headers, auth and timeout for
-    every request. Use as a context manager.
+    before reuse), cookies (`cookies`, a fastsock.CookieJar) and default headers, auth and
+    timeout for every request. Use as a context manager.
     https: verify=True checks the server's chain and host name (verify=False must be explicit);
     ca= PEM/DER bytes or a file path replaces the default CA store."""
 
@@ -446,7 +446,8 @@ class Session:
                 raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
             try:
                 location = _requote(_join_url(url, r.headers["location"]))
-                cross = self._target(location)[0] != self._target(url)[0] or location[:5] != url[:5]
+                to, now = self._target(location), self._target(url)
+                cross = to[0] != now[0] or to[6] != now[6]  # host:port or scheme
             except ValueError as e:
                 r.close()
                 raise ProtocolError(5, "%s (Location %r from %s)" % (e.args[0], r.headers["location"], url))
