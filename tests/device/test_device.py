@@ -432,7 +432,7 @@ def test_import_heap_of_the_python_face(run):
     core, loaded, more = out.split()
     print("device import heap: fastsock %s bytes, fastsock_more %s bytes" % (core, more))
     assert loaded == "False"
-    assert int(core) < 8192 and int(more) < 8192, out
+    assert int(core) < 4096 and int(more) < 4096, out
 
 
 def test_device_survived(device):
