@@ -106,6 +106,17 @@ def free_port(host="127.0.0.1"):
     return port
 
 
+def end_process(proc, grace=10):
+    """Stop a server process: SIGTERM, then SIGKILL if it is still there after `grace` s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def find_nginx():
     path = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if path is None:
@@ -179,12 +190,7 @@ class Nginx:
 
     def stop(self):
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end_process(self.proc)
             self.proc.stderr.close()
             self.proc = None
         if self._tmp is not None:

@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from localserver import end_process
+
 
 class HttpbinError(RuntimeError):
     pass
@@ -135,13 +137,7 @@ class Httpbin:
 
     def stop(self):
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            end_process(self.proc)
             self.proc = None
         if self._log is not None:
             self._log.close()
