@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+import urllib.parse
 
 import pytest
 from rawserver import RawServer, keep_alive
@@ -380,3 +381,53 @@ def test_cookie_jar_is_bounded(mp64, tmp_path):
             tmp_path,
         )
     assert out.split() == ["50", "c8_10", "c10_19"]
+
+
+def test_response_features_against_httpbin_and_requests(mp, tmp_path, httpbin):
+    # The same calls from CPython requests are the oracle: iter_lines over httpbin's
+    # line-delimited JSON stream, links from a Link header httpbin echoes, redirect flags,
+    # elapsed over a 1 s delay, a form from pairs as httpbin parsed it.
+    import requests
+
+    link = '<http://h/p?page=2>; rel="next", <http://h/p?page=9>; rel="last"'
+    urls = {
+        "stream": httpbin.url("/stream/20"),
+        "links": httpbin.url("/response-headers?Link=" + urllib.parse.quote(link)),
+        "redir": httpbin.url("/redirect/1"),
+        "perm": httpbin.url("/status/308"),
+        "delay": httpbin.url("/delay/1"),
+        "form": httpbin.url("/post"),
+    }
+    out = mp.run(
+        """
+        import fastsock, json
+        u = %r
+        r = fastsock.get(u["stream"], stream=True)
+        print(json.dumps([str(line, "utf-8") for line in r.iter_lines()]))
+        print(json.dumps(fastsock.get(u["links"]).links))
+        r = fastsock.get(u["redir"], allow_redirects=False)
+        print(r.is_redirect, r.is_permanent_redirect, r.status_code)
+        r = fastsock.get(u["perm"], allow_redirects=False)
+        print(r.is_redirect, r.is_permanent_redirect, r.status_code)
+        print(fastsock.get(u["delay"]).elapsed)
+        print(json.dumps(fastsock.post(u["form"], data=[("k", "1"), ("k", "\\u00e9 2")]).json()["form"]))
+        """ % urls,
+        tmp_path,
+    )
+    lines = out.splitlines()
+    with requests.Session() as s:
+        want_lines = [str(x, "utf-8") for x in s.get(urls["stream"], stream=True).iter_lines()]
+        want_links = s.get(urls["links"]).links
+        rr = s.get(urls["redir"], allow_redirects=False)
+        rp = s.get(urls["perm"], allow_redirects=False)
+        want_form = s.post(urls["form"], data=[("k", "1"), ("k", "\u00e9 2")]).json()["form"]
+    got_lines = json.loads(lines[0])
+    assert len(got_lines) == 20 and [json.loads(x)["id"] for x in got_lines] == list(range(20))
+    # Each line is one JSON object; httpbin's fields are the same but for per-request values.
+    assert [sorted(json.loads(x)) for x in got_lines] == [sorted(json.loads(x)) for x in want_lines]
+    assert json.loads(lines[1]) == want_links and "next" in want_links
+    assert lines[2] == "%s %s %d" % (rr.is_redirect, rr.is_permanent_redirect, rr.status_code)
+    # httpbin's /status/308 has a Location; both clients see a permanent redirect.
+    assert lines[3] == "%s %s %d" % (rp.is_redirect, rp.is_permanent_redirect, rp.status_code)
+    assert 1.0 <= float(lines[4]) < 30
+    assert json.loads(lines[5]) == want_form == {"k": ["1", "\u00e9 2"]}
