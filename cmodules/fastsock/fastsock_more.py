@@ -57,37 +57,43 @@ def _has_scheme(ref):
     return all(c.isalpha() or c.isdigit() or c in "+-." for c in ref[:i]) and "/" not in ref[:i]
 
 
-def _join_url(base, ref):
-    # Resolve a Location reference against the URL it came from (RFC 3986 5.2); the fragment is
-    # dropped (never sent) and schemes other than http/https are refused.
-    ref = ref.strip().split("#", 1)[0]
-    if _has_scheme(ref):
-        scheme = ref[: ref.find(":")].lower()
-        if scheme != "http" and scheme != "https":
-            raise ValueError("redirect to unsupported scheme %r" % scheme)
-        return scheme + ref[len(scheme) :]
-    i = base.find("://")
-    scheme = base[:i].lower()
-    rest = base[i + 3 :].split("#", 1)[0]
+def _split(url):
+    # "//authority/path?query" (what follows "scheme:") -> (authority, path, "?query" or "").
+    rest = url[2:]
     j = len(rest)
     for c in "/?":
         k = rest.find(c)
         if 0 <= k < j:
             j = k
-    authority, target = rest[:j], rest[j:]
-    path, q, query = target.partition("?")
-    if ref.startswith("//"):
-        return scheme + ":" + ref
-    if not ref:
-        return scheme + "://" + authority + target
-    if ref.startswith("?"):
-        return scheme + "://" + authority + (path or "/") + ref
-    rpath, q, rquery = ref.partition("?")
-    if not rpath.startswith("/"):
-        # Merge (5.2.3): the base path without its last segment, then the reference.
-        rpath = (path[: path.rfind("/") + 1] if path else "/") + rpath
-    return scheme + "://" + authority + _remove_dots(rpath) + q + rquery
+    path, q, query = rest[j:].partition("?")
+    return rest[:j], path, q + query
 
+
+def _join_url(base, ref):
+    # Resolve a Location reference against the URL it came from (RFC 3986 5.2.2); the fragment
+    # is dropped (never sent) and schemes other than http/https are refused.
+    ref = ref.strip().split("#", 1)[0]
+    scheme = base[: base.find(":")].lower()
+    if _has_scheme(ref):
+        scheme = ref[: ref.find(":")].lower()
+        if scheme != "http" and scheme != "https":
+            raise ValueError("redirect to unsupported scheme %r" % scheme)
+        ref = ref[len(scheme) + 1 :]
+        if not ref.startswith("//"):
+            raise ValueError("redirect to %s: without a host" % scheme)
+    if ref.startswith("//"):
+        authority, path, query = _split(ref)
+        return "%s://%s%s%s" % (scheme, authority, _remove_dots(path) if path else "", query)
+    authority, path, query = _split(base[len(scheme) + 1 :].split("#", 1)[0])
+    rpath, q, rquery = ref.partition("?")
+    if rpath:
+        if rpath[0] != "/":
+            # Merge (5.2.3): the base path up to its last "/", then the reference.
+            rpath = (path[: path.rfind("/") + 1] if path else "/") + rpath
+        path = _remove_dots(rpath)
+    if rpath or q:
+        query = q + rquery
+    return "%s://%s%s%s" % (scheme, authority, path, query)
 
 
 # ---- Response members written in Python (the C type calls these): cold or rarely used code is
