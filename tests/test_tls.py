@@ -221,6 +221,57 @@ def test_pooled_tls_connections_keyed_on_what_was_verified(mp, tls_nginx, pki, t
     assert len(set(conns)) == 4
 
 
+def test_cookies_and_multipart_over_https(mp, pki, tmp_path):
+    # A Secure cookie set over https goes back over https only; a multipart upload through TLS
+    # is byte-exact with requests' (but for the boundary). Server: Python's ssl over a
+    # scripted keep-alive server (records every request), plus a plain one on another port.
+    import re
+    import ssl
+
+    import requests
+    from rawserver import RawServer, keep_alive
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(pki.path("good.pem"), pki.path("good.key"))
+    seen, plain_seen = [], []
+
+    def respond(raw):
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        extra = b"Set-Cookie: sid=s1; Secure; HttpOnly\r\nSet-Cookie: pref=p2\r\n" if head.startswith(b"GET /login") else b""
+        return b"HTTP/1.1 200 OK\r\n%sContent-Length: 2\r\n\r\nok" % extra
+
+    def tls_handler(conn, stop):
+        with ctx.wrap_socket(conn, server_side=True) as c:
+            keep_alive(respond, seen)(c, stop)
+
+    def cookie_of(raw):
+        m = re.search(rb"\r\nCookie: ([^\r]*)\r\n", raw)
+        return m.group(1).decode() if m else None
+
+    blob = bytes(range(256)) * 300
+    with RawServer(tls_handler) as srv, RawServer(keep_alive(respond, plain_seen)) as plain:
+        base = "https://localhost:%d" % srv.port
+        with requests.Session() as rs:
+            rs.post(base + "/up", files={"f": ("a.bin", blob, "application/octet-stream")}, verify=pki.path("ca.pem"))
+        out = mp.run(
+            """
+            import fastsock
+            s = fastsock.Session(ca=%r)
+            s.get(%r)
+            r = s.post(%r, files={"f": ("a.bin", bytes(range(256)) * 300, "application/octet-stream")})
+            s.get(%r)
+            print(r.status_code, sorted(s.cookies.keys()))
+            """ % (pki.path("ca.pem"), base + "/login", base + "/up", plain.url("/plain").replace("127.0.0.1", "localhost")),
+            tmp_path,
+        )
+    assert out.split("\n")[0] == "200 ['pref', 'sid']"
+    rq_up, fs_up = seen[0], seen[2]
+    assert cookie_of(fs_up) == "sid=s1; pref=p2" and cookie_of(plain_seen[0]) == "pref=p2"
+    fb = re.search(rb"boundary=([0-9a-f]{32})", fs_up).group(1)
+    rb = re.search(rb"boundary=([0-9a-f]{32})", rq_up).group(1)
+    assert fs_up.split(b"\r\n\r\n", 1)[1].replace(fb, rb) == rq_up.split(b"\r\n\r\n", 1)[1]
+
+
 def test_tls12_and_tls13_each_negotiated(mp, tls_nginx, pki, twww, tmp_path):
     # A server pinned to one version each: both work (1 MB body, byte-identical), and a server
     # with only TLS 1.0/1.1 is refused with the version alert.

@@ -340,12 +340,16 @@ class CookieJar:
         self._put([name, value, domain.lower().lstrip("."), False, path, secure, None])
 
     def _put(self, c):
+        # The list is in creation order; a replacement keeps its place (RFC 6265 5.3 step 11).
         for i, o in enumerate(self._c):
             if o[0] == c[0] and o[2] == c[2] and o[4] == c[4]:
-                del self._c[i]
-                break
+                if c[1] is None:
+                    del self._c[i]  # a deletion (expired)
+                else:
+                    self._c[i] = c
+                return
         if c[1] is None:
-            return  # a deletion
+            return
         if len(self._c) >= _JAR_MAX:
             del self._c[0]  # the oldest goes: a server cannot grow the jar without bound
         self._c.append(c)
@@ -433,13 +437,13 @@ def _cookie_header(jar, host, target, https, mine):
     now = time.time()
     path = target.split("?", 1)[0]
     mine = mine or {}
-    found = [c for c in (jar._c if jar else ())
+    found = [(-len(c[4]), i, c) for i, c in enumerate(jar._c if jar else ())
              if c[0] not in mine and (c[6] is None or c[6] > now) and (not c[5] or https)
              and (c[2] == "" or c[2] == host or (not c[3] and host.endswith("." + c[2]) and not _is_ip(host)))
              and (path == c[4] or path.startswith(c[4] if c[4].endswith("/") else c[4] + "/"))]
-    found.sort(key=lambda c: -len(c[4]))  # longer paths first (5.4 step 2); sort is stable
+    found.sort()  # longer paths first, then earlier created (5.4 step 2; MicroPython's sort is not stable)
     out = ["%s=%s" % kv for kv in mine.items()]
-    out += ["%s=%s" % (c[0], c[1]) for c in found]
+    out += ["%s=%s" % (c[0], c[1]) for _, _, c in found]
     return "; ".join(out) or None
 
 
