@@ -411,7 +411,7 @@ class CookieJar:
                     c[4] = v
                 elif k == "secure":
                     c[5] = True
-                elif k == "max-age" and v.lstrip("-").isdigit():
+                elif k == "max-age" and (v[1:] if v[:1] == "-" else v).isdigit():
                     c[6] = now + int(v)  # Max-Age wins over Expires (5.3 step 3)
                 elif k == "expires" and (c[6] is None or "max-age" not in attrs.lower()):
                     t = _http_date(v)
