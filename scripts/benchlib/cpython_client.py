@@ -1,10 +1,12 @@
 """CPython http.client as an external reference (scripts/bench starts it once per measurement).
 
-    python3 cpython_client.py URL COUNT WARM_URL keepalive|close
+    python3 cpython_client.py URL COUNT WARM_URL keepalive|close [VERIFY_PATH]
 
 COUNT GETs of URL, each body read whole with read(); `keepalive` reuses one HTTPConnection,
 `close` opens one per request and sends `Connection: close` (as the one-shot MicroPython
-clients do). Prints `bytes=N us=N`, timed in-process after one warm-up request.
+clients do). Prints `bytes=N us=N`, timed in-process after one warm-up request. With
+VERIFY_PATH, one more GET (untimed, after the timed ones) writes its body there for
+scripts/bench to check against the served file's sha256.
 """
 
 import http.client
@@ -15,6 +17,7 @@ import urllib.parse
 
 def main():
     url, count, warm, how = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    verify = sys.argv[5] if len(sys.argv) > 5 else None
     parts = urllib.parse.urlsplit(url)
     host, port, path = parts.hostname, parts.port or 80, parts.path
     warm_path = urllib.parse.urlsplit(warm).path
@@ -31,14 +34,17 @@ def main():
             sys.exit("cpython_client: HTTP %d for %s" % (r.status, p))
         if not keep:
             c.close()
-        return len(body)
+        return body
 
     get(warm_path)
     n = 0
     t0 = time.perf_counter()
     for _ in range(count):
-        n += get(path)
+        n += len(get(path))
     us = int((time.perf_counter() - t0) * 1e6)
+    if verify:
+        with open(verify, "wb") as f:
+            f.write(get(path))
     print("bytes=%d us=%d" % (n, us))
 
 
