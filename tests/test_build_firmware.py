@@ -52,10 +52,27 @@ def run(args, path_dir, env_extra=None, timeout=60):
     return proc, time.monotonic() - start
 
 
+def logged(tool, log):
+    """A stand-in for `tool` that appends its arguments to log, then runs the real one."""
+    return "#!%s\nprintf '%%s\\n' \"$*\" >> %s\nexec %s \"$@\"\n" % (
+        shutil.which("sh"), log, shutil.which(tool))
+
+
 def test_without_esp_idf_stops_at_once_with_instructions(tmp_path):
-    proc, elapsed = run([], bin_dir(tmp_path))
+    # "At once": before any download or build step (was: wall time < 10 s). On this PATH only
+    # git can download and only make can build; both are logged: git may only stamp the
+    # version (describe: no clone, no fetch), make must not run.
+    path = bin_dir(tmp_path)
+    for tool in ("git", "make"):
+        (path / tool).unlink()
+        (path / tool).write_text(logged(tool, tmp_path / (tool + ".log")))
+        (path / tool).chmod(0o755)
+    proc, _ = run([], path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert elapsed < 10
+    calls = {t: (tmp_path / (t + ".log")).read_text().splitlines() if (tmp_path / (t + ".log")).exists() else []
+             for t in ("git", "make")}
+    assert all(c.split()[2:3] == ["describe"] for c in calls["git"]), calls
+    assert calls["make"] == [], calls
     err = proc.stderr
     assert "ESP-IDF not found: IDF_PATH is not set and idf.py is not on PATH" in err
     assert "v5.5.3" in err and "scripts/build-firmware --docker" in err and "espressif/idf:v5.5.3" in err

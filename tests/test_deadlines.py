@@ -65,7 +65,8 @@ def https_url(srv, path="/"):
 CLOSE_DELIMITED = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n" + BODY
 
 FETCH = """
-import fastsock
+import fastsock, hostcheck
+fd0 = hostcheck.fds()
 def fetch(url, **kw):
     try:
         c = fastsock.get(url, ca=%(ca)r, timeout=10, **kw).content
@@ -75,6 +76,7 @@ def fetch(url, **kw):
 for tag, url in (("FIN", %(fin)r), ("NOTIFY", %(notify)r)):
     print(tag, repr((fetch(url), fetch(url, stream=True))))
 print("OPEN", fastsock.stats()["open"])
+print("FDS", hostcheck.fds() - fd0)
 """
 
 
@@ -87,7 +89,7 @@ def test_https_close_delimited_body_needs_close_notify(mp, pki, tls_ctx, tmp_pat
                                        "notify": https_url(notify)}, tmp_path)
         connections = (fin.connections, notify.connections)
     assert connections == (2, 2), out
-    assert tags["OPEN"] == 0, out
+    assert tags["OPEN"] == 0 and tags["FDS"] == 0, out
     # With close_notify: the whole body, as sent (get() and stream=True then .content).
     assert tags["NOTIFY"] == (("body", len(BODY), True),) * 2, out
     # Without: ProtocolError (an OSError) with a message, both ways.

@@ -329,35 +329,31 @@ def test_keep_alive_reuse_over_tls(mp, tls_nginx, pki, tmp_path):
 def test_session_resumption_tickets_and_ids(mp, tls_nginx, pki, tmp_path):
     out = mp.run(
         """
-        import fastsock, time
+        import fastsock
         ca = open(%r, "rb").read()
         for u in %r:
             fastsock.reset_stats()
-            seen = []
-            full = []
-            resumed = []
+            server = []
+            client = []
             for i in range(8):
                 # A new connection each time (pool_size=0), the shared TLS config.
                 with fastsock.Session(ca=ca, pool_size=0) as s:
-                    t = time.ticks_us()
                     r = s.get(u, stream=True)
-                    dt = time.ticks_diff(time.ticks_us(), t)
-                    (resumed if r.raw.tls()[2] else full).append(dt)
-                    seen.append(r.text)
+                    client.append("r" if r.raw.tls()[2] else ".")
+                    server.append(r.text)
             st = fastsock.stats()
-            full.sort()
-            resumed.sort()
-            print(r.raw.tls()[0], "".join(seen), st["tls_handshakes"], st["tls_resumed"],
-                  resumed[len(resumed) // 2] < full[0])
+            print(r.raw.tls()[0], "".join(server), "".join(client), st["tls_handshakes"], st["tls_resumed"])
         """ % (pki.path("ca.pem"), [url(tls_nginx, i, "/session-reused")
                                     for i in (TLS12_ONLY, ID_CACHE, GOOD, ID_CACHE13)]),
         tmp_path,
     )
     lines = out.splitlines()
-    # The first handshake is full; every later one resumes (nginx agrees: "r"): TLS 1.2 with
-    # tickets and with session IDs, TLS 1.3 with stateless and stateful tickets (which arrive
-    # after the handshake).
-    assert lines == ["TLSv1.2 .rrrrrrr 8 7 True"] * 2 + ["TLSv1.3 .rrrrrrr 8 7 True"] * 2, out
+    # The first handshake is full; every later one resumes: TLS 1.2 with tickets and with
+    # session IDs, TLS 1.3 with stateless and stateful tickets (which arrive after the
+    # handshake). The oracle is the server: nginx's $ssl_session_reused for each connection
+    # ("r" or "."), which the client's tls() flag and counters must match connection by
+    # connection (no timing: a resumed handshake need not be measurably faster on loopback).
+    assert lines == ["TLSv1.2 .rrrrrrr .rrrrrrr 8 7"] * 2 + ["TLSv1.3 .rrrrrrr .rrrrrrr 8 7"] * 2, out
 
 
 def test_tls_memory_is_counted_and_limited(mp, tls_nginx, pki, tmp_path):
