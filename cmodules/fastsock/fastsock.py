@@ -260,6 +260,7 @@ def _timeouts(timeout):
 Response = _fastsock.Response
 Headers = _fastsock.Headers
 
+
 def _is_pairs(data):
     # data=[("k", "v"), ...] is a form, as in requests (a list of bytes pieces is an upload).
     return isinstance(data, (list, tuple)) and all(isinstance(p, tuple) and len(p) == 2 for p in data)
@@ -498,7 +499,7 @@ class Session:
         t = self._urls.get(url)
         if t is None:
             t = self._target(url)
-        cfg = key = t[0]
+        cfg, key = None, t[0]
         if t[6]:
             # Pooled TLS connections are matched on what was verified (the verify flag and the
             # CA data's digest), so one verified one way never serves a request that asked
@@ -506,12 +507,13 @@ class Session:
             cfg = _tls_config(self.verify, self.ca) if tls is None else _tls_config(*tls)
             key = (key, cfg.digest)
         connect_t, read_t, deadline = tmo
+        multipart = _multipart(body)
         if body is None:
             blen = 0 if method in ("POST", "PUT", "PATCH") else None
         elif isinstance(body, (bytes, bytearray, memoryview)):
             blen = _fastsock.nbytes(body)
         else:
-            blen = body.length if _multipart(body) else -1
+            blen = body.length if multipart else -1  # -1: chunked
         extra = hdrs.values() if hdrs else None
         if t[7] is not None or jar or mine:
             extra = list(extra or ())
@@ -524,17 +526,15 @@ class Session:
                 if value:
                     extra.append(("Cookie", value))
         for attempt in (0, 1):
-            conn = self._pool.connect(key, t[1], t[2], cfg if t[6] else None, connect_t, deadline)
+            conn = self._pool.connect(key, t[1], t[2], cfg, connect_t, deadline)
             try:
                 conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, deadline)
-                if body is None:
-                    pass
-                elif isinstance(body, (bytes, bytearray, memoryview)):
-                    conn.send(body)
-                elif _multipart(body):
+                if multipart:
                     body.send(conn)
-                else:
+                elif blen == -1:
                     _send_chunked(conn, body)
+                elif body is not None:
+                    conn.send(body)
                 # The response owns the connection from here (and hands it back itself).
                 r = conn.getresponse(method == "HEAD", url)
                 break
@@ -543,7 +543,7 @@ class Session:
                 # Sent again only if the server cannot have seen it: a reused connection that
                 # ended before any byte of the response, an idempotent method, a repeatable body.
                 if (attempt == 0 and isinstance(e, OSError) and conn.stale() and method in _IDEMPOTENT
-                        and _repeatable(body) and blen != -1):
+                        and _repeatable(body)):
                     continue
                 raise
         if jar is not False and "set-cookie" in r.headers:

@@ -13,7 +13,6 @@ def _raise_http_error(r):
     raise HTTPError("%d %s Error: %s for url %s" % (code, kind, r.reason, r.url), r)
 
 
-
 def _unquote(s):
     # %XX escapes (of URL credentials) -> str.
     raw = s.encode()
@@ -27,7 +26,6 @@ def _unquote(s):
             out.append(raw[i])
             i += 1
     return str(out, "utf-8")
-
 
 
 def _remove_dots(path):
@@ -174,13 +172,19 @@ def _response_cookies(r):
     # Response.cookies: name -> value of each Set-Cookie (RFC 6265 5.2: the pair before the first
     # ";"; one without "=" or with an empty name is ignored). Attributes are a Session's concern.
     cookies = {}
-    for line in r.headers.get_all("set-cookie"):
-        name, eq, value = line.split(";", 1)[0].partition("=")
-        name = name.strip()
-        if eq and name:
-            cookies[name] = value.strip()
+    for field in r.headers.get_all("set-cookie"):
+        pair = _cookie_pair(field)
+        if pair is not None:
+            cookies[pair[0]] = pair[1]
     return cookies
 
+
+def _cookie_pair(field):
+    # A Set-Cookie value -> (name, value, attributes), or None when it sets nothing (5.2).
+    pair, _, attrs = field.partition(";")
+    name, eq, value = pair.partition("=")
+    name = name.strip()
+    return (name, value.strip(), attrs) if eq and name else None
 
 
 def _mp_param(name, value):
@@ -261,20 +265,19 @@ class _Multipart:
             else:
                 if start >= 0:
                     fp.seek(start)
-                if buf is None:
-                    buf = bytearray(4096)
-                view = memoryview(buf)
-                while True:
-                    n = fp.readinto(buf) if hasattr(fp, "readinto") else None
-                    if n is None:
-                        piece = fp.read(4096)
-                        if not piece:
-                            break
+                if not hasattr(fp, "readinto"):
+                    piece = fp.read(4096)
+                    while piece:
                         yield piece
-                        continue
-                    if not n:
-                        break
-                    yield view[:n]
+                        piece = fp.read(4096)
+                else:
+                    if buf is None:
+                        buf = bytearray(4096)
+                    view = memoryview(buf)
+                    n = fp.readinto(buf)
+                    while n:
+                        yield view[:n]
+                        n = fp.readinto(buf)
             yield b"\r\n"
         yield ("--%s--\r\n" % self.boundary).encode()
 
@@ -284,7 +287,6 @@ class _Multipart:
         else:
             for piece in self.pieces():
                 conn.send(piece)
-
 
 
 def _http_date(s):
@@ -386,21 +388,17 @@ class CookieJar:
 
     def _store(self, r, host, target):
         # Set-Cookie fields of response r, from a request to host and target (RFC 6265 5.3).
-        if "set-cookie" not in r.headers:
-            return
         import time
 
         path = target.split("?", 1)[0]
-        fields = r.headers.get_all("set-cookie")
         now = time.time()
         date = _http_date(r.headers.get("date", ""))
-        for field in fields:
-            pair, _, attrs = field.partition(";")
-            name, eq, value = pair.partition("=")
-            name = name.strip()
-            if not eq or not name:
+        for field in r.headers.get_all("set-cookie"):
+            pair = _cookie_pair(field)
+            if pair is None:
                 continue
-            c = [name, value.strip(), host, True, None, False, None]
+            name, value, attrs = pair
+            c = [name, value, host, True, None, False, None]
             for attr in attrs.split(";"):
                 k, _, v = attr.partition("=")
                 k = k.strip().lower()
