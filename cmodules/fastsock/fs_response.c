@@ -447,7 +447,7 @@ typedef struct {
     size_t chunk;
     size_t offset;        // into content, when the body was already read
     mp_obj_array_t *view; // view=True: made on the first piece
-    uint8_t *buf;         // view=True, body not yet read: the view's buffer, made once
+    uint8_t *buf;         // view=True or chunk_size=None, body not yet read: its buffer, made once
     bool want_view;
     bool arrived; // chunk_size=None: each piece is what has arrived
 } fs_iter_obj_t;
