@@ -98,10 +98,12 @@ def sha256(path):
     return h.hexdigest()
 
 
-def fetch(pin, dest, keep, probe):
+def fetch(pin, dest, keep, probe, dirname=None):
     """Unpack the pinned tarball's paths starting with any of `keep` (relative to its top dir)
-    under dest/name/top; `probe` is a file that must exist there. Returns that directory."""
-    out = pathlib.Path(dest) / pin.name
+    under dest/dirname/top (dirname: the source package's name unless given, e.g. when another
+    fetcher already uses that name); `probe` is a file that must exist there. Returns that
+    directory."""
+    out = pathlib.Path(dest) / (dirname or pin.name)
     root = out / pin.top
     stamp = out / ".fetched"
     if stamp.exists() and stamp.read_text() == pin.sha256 and (root / probe).exists():

@@ -10,7 +10,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Python files without a .py suffix (command-line tools).
-SCRIPTS = ["bench", "flash", "codesize", "fetch-lwip", "fetch-mbedtls", "bench-tls", "bench-lwip",
+SCRIPTS = ["bench", "flash", "codesize", "fetch-lwip", "fetch-mbedtls", "fetch-micropython-unix", "bench-tls", "bench-lwip",
            "bench-engine", "esp32-rig", "board-sdkconfig"]
 
 
