@@ -15,6 +15,7 @@
 #include "py/obj.h"
 #include "py/objarray.h"
 
+#include "fs_compat.h"
 #include "fs_config.h"
 #include "fs_http.h"
 #include "fs_io.h"

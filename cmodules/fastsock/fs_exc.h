@@ -4,6 +4,7 @@
 
 #include "py/obj.h"
 
+#include "fs_compat.h"
 #include "fs_error.h"
 
 // All OSError subclasses; the message says what happened.

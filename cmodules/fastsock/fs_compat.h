@@ -1,0 +1,20 @@
+// Older MicroPython cores: fastsock is written against 1.28 (the device's); these guards let it
+// also build against MicroPython 1.25 (build/host-unix, Debian's micropython source). One line
+// per difference; each is a no-op on 1.28.
+#ifndef FS_COMPAT_H
+#define FS_COMPAT_H
+
+#include "py/mpconfig.h"
+
+// 1.26 renamed NORETURN to MP_NORETURN (keeping NORETURN as an alias).
+#ifndef MP_NORETURN
+#define MP_NORETURN NORETURN
+#endif
+
+// Before 1.27, mp_handle_pending() took a bool: true raised a pending exception (the enum's
+// value that does the same is the one fastsock uses).
+#if MICROPY_VERSION < MICROPY_MAKE_VERSION(1, 27, 0)
+#define MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS true
+#endif
+
+#endif
