@@ -2,13 +2,16 @@
 #   make run   build the host firmware, serve sample files with nginx, fetch them with fastsock
 #   make test  build everything and run the whole test suite (the device tests too when the
 #              emulated-ESP32 rig exists; otherwise one line says they were not run)
+#   make host-unix    MicroPython 1.25's own unix port with fastsock (build/host-unix: deflate,
+#              asyncio, select, ...), from Debian's micropython source; `make host` builds it too
 #   make test-device  build ESP32_NET and its SPIRAM and QEMU variants with the rig, flash them
 #              through the emulated chip's ROM loader, boot them, run tests/device on the QEMU one
-.PHONY: all deps host run test test-device clean
+.PHONY: all deps host host-unix run test test-device clean
 
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 HOST_MAKE = $(MAKE) --no-print-directory -C firmware/host
+UNIX_MAKE = $(MAKE) --no-print-directory -C firmware/unix
 RIG ?= $(or $(FASTSOCK_RIG),$(HOME)/.cache/fastsock/esp32-rig)
 RIG_MISSING = no emulated-ESP32 rig in $(RIG); build it with: scripts/esp32-rig --sources DIR (see docs/firmware.md)
 
@@ -27,6 +30,13 @@ host: deps
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip FS_TRANSPORT=lwip
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip-spiram FS_TRANSPORT=lwip FS_BOARD_VARIANT=SPIRAM
 	@$(HOST_MAKE) BUILD=$(CURDIR)/build/host-lwip-asan FS_TRANSPORT=lwip FS_SANITIZE=1
+	@echo "== building the unix-port interpreter (MicroPython 1.25 from Debian's source package)"
+	+@$(UNIX_MAKE) BUILD=$(CURDIR)/build/host-unix
+
+# MicroPython's own unix port (firmware/unix) with fastsock: the extmod modules the host port lacks.
+# '+': the sub-make is called through a variable, so make would not hand it the -j jobserver.
+host-unix: deps
+	+@$(UNIX_MAKE) BUILD=$(CURDIR)/build/host-unix
 
 run: host
 	@$(PYTHON) scripts/demo.py
