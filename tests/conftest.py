@@ -26,6 +26,12 @@ FLAVOURS = {
     "host32": BUILD / "host32" / "micropython",
     "host-asan": BUILD / "host-asan" / "micropython",
 }
+# Not one of FLAVOURS (not run by every `mp` test): MicroPython 1.25's own unix port with
+# fastsock (firmware/unix, from Debian's micropython source), which has the extmod modules the
+# host port lacks (deflate, asyncio, select, json, os, _thread). Tests ask for it with `mpunix`.
+UNIX_FLAVOURS = {
+    "host-unix": BUILD / "host-unix" / "micropython",
+}
 
 SIZES = {
     "0.bin": 0,
@@ -38,7 +44,7 @@ SIZES = {
 
 
 def interpreter(flavour):
-    path = FLAVOURS[flavour]
+    path = FLAVOURS[flavour] if flavour in FLAVOURS else UNIX_FLAVOURS[flavour]
     if not path.exists():
         pytest.fail("%s missing: run `make host` first (or `make test`, which builds it)" % path)
     return path
@@ -80,6 +86,14 @@ def mp(request):
 def mp64():
     """Only the native build (for cases where the flavour does not matter)."""
     return MicroPython("host")
+
+
+@pytest.fixture
+def mpunix():
+    """MicroPython 1.25's unix port with fastsock (build/host-unix): deflate, asyncio, select,
+    json, os and _thread are there; fastsock.py and fastsock_more.py are frozen in, so a change
+    to them needs `make host-unix` before it shows here."""
+    return MicroPython("host-unix")
 
 
 @pytest.fixture(scope="session")
