@@ -73,6 +73,8 @@ class MicroPython:
         assert p.returncode == 0, "micropython (%s) failed:\nstdout:\n%s\nstderr:\n%s" % (
             self.flavour, p.stdout, p.stderr)
         assert "runtime error" not in p.stderr and "Sanitizer" not in p.stderr, p.stderr
+        # MicroPython's warnings (bytes compared with str, ...): the library must print none.
+        assert "Warning:" not in p.stderr and "Warning:" not in p.stdout, p.stderr + p.stdout
         return p.stdout
 
 

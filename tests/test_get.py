@@ -179,7 +179,7 @@ def test_refused_connection_is_clear_oserror(mp, tmp_path):
         """ % port,
         tmp_path,
     )
-    assert out.strip() == "OSError 111 connect connection refused"
+    assert out.strip() == "ConnectionError 111 connect connection refused"
 
 
 def test_bad_urls_are_clear_value_errors(mp64, tmp_path):
@@ -196,12 +196,12 @@ def test_bad_urls_are_clear_value_errors(mp64, tmp_path):
     )
     lines = out.splitlines()
     assert len(lines) == 7, out
-    assert lines[0].startswith("ValueError | invalid URL 'nohost'")
-    assert lines[1].startswith("ValueError | unsupported URL scheme 'ftp'")
-    assert lines[2].startswith("ValueError | no host")
-    assert lines[3].startswith("ValueError | invalid port")
-    assert lines[4].startswith("ValueError | invalid port")
-    assert lines[5].startswith("ValueError | invalid host")
+    assert lines[0].startswith("InvalidURL | invalid URL 'nohost'")
+    assert lines[1].startswith("InvalidURL | unsupported URL scheme 'ftp'")
+    assert lines[2].startswith("InvalidURL | no host")
+    assert lines[3].startswith("InvalidURL | invalid port")
+    assert lines[4].startswith("InvalidURL | invalid port")
+    assert lines[5].startswith("InvalidURL | invalid host")
     assert lines[6].startswith("TypeError")
 
 

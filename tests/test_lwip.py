@@ -173,14 +173,14 @@ def test_tap_dns_failures(tapnet, tmp_path):
         ("SILENT", "http://%s:%d/" % (L.DNS_NAME, tapnet.port), 1),
     ], L.tap_env(FASTSOCK_DNS=L.SERVER_IP), tapnet.ns)
     (kind, code, msg), _ = tags["UNKNOWN"]
-    assert kind == "OSError" and code == errno.ENOENT and "host name not found" in msg
+    assert kind == "ConnectionError" and code == errno.ENOENT and "host name not found" in msg
     assert tags["SILENT"][0] is None  # the name resolves through the test server
     # A DNS server that never answers: the timeout holds (lwIP alone retries for ~7 s). The
     # abandoned lookup's memory and UDP pcb are freed when lwIP gives up: wait for that too.
     tags = run_errors(tmp_path, [("SILENT", "http://%s:%d/" % (L.DNS_NAME, tapnet.port), 1)],
                       L.tap_env(FASTSOCK_DNS=L.UNUSED_IP), tapnet.ns, wait_ms=12000)
     (kind, code, msg), ms = tags["SILENT"]
-    assert kind == "TimeoutError" and code == errno.ETIMEDOUT, tags["SILENT"]
+    assert kind == "ConnectTimeout" and code == errno.ETIMEDOUT, tags["SILENT"]
     assert 900 <= ms < 2500, "DNS timeout took %d ms" % ms
 
 
@@ -191,9 +191,9 @@ def test_tap_connect_failures(tapnet, tmp_path):
     ], L.tap_env(), tapnet.ns, wait_ms=12000)
     # (The SYN to nobody waits in lwIP's ARP queue until the entry expires, ~5 s: waited for.)
     (kind, code, msg), _ = tags["REFUSED"]
-    assert kind == "OSError" and code == errno.ECONNREFUSED and "refused" in msg, tags["REFUSED"]
+    assert kind == "ConnectionError" and code == errno.ECONNREFUSED and "refused" in msg, tags["REFUSED"]
     (kind, code, msg), ms = tags["NOBODY"]
-    assert kind == "TimeoutError" and code == errno.ETIMEDOUT, tags["NOBODY"]
+    assert kind == "ConnectTimeout" and code == errno.ETIMEDOUT, tags["NOBODY"]
     assert 900 <= ms < 2500, "connect timeout took %d ms" % ms
 
 
@@ -255,13 +255,13 @@ report("LEAKS", leaks(%r))
     assert exc is not None, "%s: no exception" % mode
     kind, code, msg = exc
     if mode == "reset_mid_body":
-        assert kind == "OSError" and code == errno.ECONNRESET and "reset" in msg, exc
+        assert kind == "ConnectionError" and code == errno.ECONNRESET and "reset" in msg, exc
     elif mode == "close_mid_body":
         assert kind == "ProtocolError" and "after 30000 of 102400 body bytes" in msg, exc
     elif mode == "close_before_head":
         assert kind == "ProtocolError" and "before the response head" in msg, exc
     else:
-        assert kind == "TimeoutError" and code == errno.ETIMEDOUT, exc
+        assert kind == "ReadTimeout" and code == errno.ETIMEDOUT, exc
         assert 900 <= ms < 2500, "read timeout took %d ms" % ms
 
 
@@ -323,6 +323,6 @@ report("FAULTS", lwipstats.faults())
 report("LEAKS", leaks())
 """
     _, tags = L.run_mp(code, tmp_path, L.slirp_env())
-    assert tags["EXC"][0][0] == "TimeoutError", tags["EXC"]
+    assert tags["EXC"][0][0] == "ConnectTimeout", tags["EXC"]
     assert tags["FAULTS"]["guard_dropped"] > 0
     assert tags["LEAKS"] == {}

@@ -1,10 +1,19 @@
 # fastsock: a fast, lean HTTP/1.1 client for MicroPython. Parsing and byte moving happen in
 # C (_fastsock); this file only shapes requests and responses. Names follow micropython-lib
 # `requests`, so `import fastsock as requests` works for common code.
-import sys
 
 import _fastsock
-from _fastsock import LimitError, ProtocolError, TimeoutError, TLSError  # noqa: F401 (re-exported)
+# requests' exception names (fastsock.exceptions holds them too): all OSError subclasses.
+from _fastsock import (  # noqa: F401 (re-exported)
+    ConnectionError,
+    ConnectTimeout,
+    LimitError,
+    ProtocolError,
+    ReadTimeout,
+    RequestException,
+    TimeoutError,
+    TLSError,
+)
 
 __version__ = _fastsock.VERSION
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -13,11 +22,18 @@ _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
 _NO_TIMEOUTS = (0, 0, None)
 
 
+Timeout = TimeoutError
+
+
 class TooManyRedirects(ProtocolError):
     pass
 
 
-class HTTPError(OSError):
+class InvalidURL(ValueError):
+    """A URL fastsock cannot request (scheme, host, port, characters); a ValueError, as before."""
+
+
+class HTTPError(RequestException):
     """Raised by Response.raise_for_status() for 4xx and 5xx responses."""
 
     def __init__(self, msg, response=None):
@@ -46,7 +62,9 @@ def _tls_config(verify, ca):
     verify = bool(verify)
     if isinstance(ca, (bytearray, memoryview)):
         ca = bytes(ca)  # hashable, and later changes to the caller's buffer do not leak in
-    key = (verify, ca if verify else None)
+    # The type goes before the data: a path is never compared with CA bytes (a warning on
+    # the device's console).
+    key = (verify, type(ca).__name__, ca) if verify else (False,)
     cfg = _tls_configs.get(key)
     if cfg is None:
         data = ca
@@ -148,7 +166,7 @@ def _requote(target):
     for i in range(len(raw)):
         b = raw[i]
         if b < 0x20 or b == 0x7F:
-            raise ValueError("control character in URL %r" % target)
+            raise InvalidURL("control character in URL %r" % target)
         if b in _TARGET_SAFE or (b == 0x25 and _escape_ok(raw, i)):
             if out is not None:
                 out.append(chr(b))
@@ -166,7 +184,7 @@ def _check_host(host, url):
     raw = host.encode()
     for b in raw:
         if b not in allowed:
-            raise ValueError("invalid host in URL %r%s" % (url, " (non-ASCII names: use the xn-- form)"
+            raise InvalidURL("invalid host in URL %r%s" % (url, " (non-ASCII names: use the xn-- form)"
                                                          if len(raw) != len(host) else ""))
 
 
@@ -177,10 +195,10 @@ def _parse_url(url):
         raise TypeError("url must be a str")
     i = url.find("://")
     if i <= 0:
-        raise ValueError("invalid URL %r: expected http://host[:port]/path" % url)
+        raise InvalidURL("invalid URL %r: expected http://host[:port]/path" % url)
     scheme = url[:i].lower()
     if scheme != "http" and scheme != "https":
-        raise ValueError("unsupported URL scheme %r in %r" % (scheme, url))
+        raise InvalidURL("unsupported URL scheme %r in %r" % (scheme, url))
     rest = url[i + 3 :]
     end = len(rest)
     for c in "/?#":
@@ -203,12 +221,12 @@ def _parse_url(url):
     if authority.startswith("["):
         j = authority.find("]")
         if j < 0:
-            raise ValueError("invalid IPv6 address in URL %r" % url)
+            raise InvalidURL("invalid IPv6 address in URL %r" % url)
         host = authority[1:j]
         tail = authority[j + 1 :]
         if tail:
             if tail[0] != ":":
-                raise ValueError("invalid URL %r" % url)
+                raise InvalidURL("invalid URL %r" % url)
             port = tail[1:]
     else:
         j = authority.rfind(":")
@@ -216,13 +234,13 @@ def _parse_url(url):
         if j >= 0:
             host, port = authority[:j], authority[j + 1 :]
         if ":" in host:
-            raise ValueError("invalid host in URL %r (IPv6 addresses go in [])" % url)
+            raise InvalidURL("invalid host in URL %r (IPv6 addresses go in [])" % url)
     if isinstance(port, str):
         if not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("invalid port in URL %r" % url)
+            raise InvalidURL("invalid port in URL %r" % url)
         port = int(port)
     if not host:
-        raise ValueError("no host in URL %r" % url)
+        raise InvalidURL("no host in URL %r" % url)
     _check_host(host, url)
     return scheme, host, port, _requote(target), creds
 
@@ -266,9 +284,10 @@ def _is_pairs(data):
     return isinstance(data, (list, tuple)) and all(isinstance(p, tuple) and len(p) == 2 for p in data)
 
 
-def _encode_body(data, json, files, headers):
-    # -> body (a buffer, a _Multipart, a stream or iterator for chunked upload, or None); sets
+def _encode_body(data, json, files, headers, size=None):
+    # -> body (a buffer, a _Multipart, a _Stream over a stream or iterator, or None); sets
     # Content-Type unless the caller gave one. Text is UTF-8, so lengths are byte lengths.
+    # size: the caller's Content-Length, the promised size of a stream or iterator.
     if files:
         from fastsock_more import _Multipart
 
@@ -290,7 +309,9 @@ def _encode_body(data, json, files, headers):
     if isinstance(data, str):
         return data.encode()
     if hasattr(data, "readinto") or hasattr(data, "read") or hasattr(data, "__next__") or hasattr(data, "__iter__"):
-        return data
+        from fastsock_more import _Stream
+
+        return _Stream(data, size)
     raise TypeError("data must be bytes, str, dict, pairs, a stream or an iterator")
 
 
@@ -313,39 +334,19 @@ def _ascii_json(text):
     return "".join(out).encode()
 
 
-def _send_chunked(conn, body):
-    # Chunked upload from a stream (read(n)) or an iterator of bytes/str pieces.
-    if hasattr(body, "read"):
-        while True:
-            piece = body.read(4096)
-            if not piece:
-                break
-            _send_chunk(conn, piece)
-    else:
-        for piece in body:
-            _send_chunk(conn, piece.encode() if isinstance(piece, str) else piece)
-    conn.send("0\r\n\r\n")
-
-
-def _send_chunk(conn, piece):
-    n = _fastsock.nbytes(piece)
-    if n:
-        conn.send("%x\r\n" % n)
-        conn.send(piece)
-        conn.send("\r\n")
-
-
-def _multipart(body):
-    # Is body a files= upload? (Without importing fastsock_more when nothing used it.)
-    more = sys.modules.get("fastsock_more")
-    return more is not None and isinstance(body, more._Multipart)
-
-
 def _repeatable(body):
-    # Can this body be sent again (a retry, a 307/308 redirect)?
-    if body is None or isinstance(body, (bytes, bytearray, memoryview)):
-        return True
-    return _multipart(body) and body.repeatable
+    # Can this body be sent again (a retry, a 307/308 redirect)? Bodies that are not buffers
+    # are fastsock_more's _Multipart or _Stream objects, which know.
+    return body is None or isinstance(body, (bytes, bytearray, memoryview)) or body.repeatable
+
+
+def _header(k, v):
+    # A caller's header as (name, value) for the C writer, which checks both are tokens/text.
+    if not isinstance(k, str):
+        raise TypeError("header name must be a str, not %s" % type(k).__name__)
+    if isinstance(v, (bytearray, memoryview)):
+        v = bytes(v)
+    return k, v if v is None or isinstance(v, (str, bytes)) else str(v)
 
 
 class Session:
@@ -385,13 +386,16 @@ class Session:
     def close(self):
         self._pool.close()
 
-    def request(self, method, url, params=None, data=None, json=None, headers=None, timeout=None,
-                allow_redirects=True, stream=False, auth=None, verify=None, ca=None, files=None,
-                cookies=None):
+    def request(self, method, url, params=None, data=None, headers=None, cookies=None, files=None,
+                auth=None, timeout=None, allow_redirects=True, stream=False, verify=None, json=None,
+                ca=None):
         """Send a request; returns a Response. By default the body is read before returning
         and the connection handed back; stream=True leaves it to be read on demand (content,
         iter_content, readinto, save), holding the connection until then or close()/`with`.
-        verify/ca: as for the Session, for this request."""
+        verify/ca: as for the Session, for this request. Positional arguments in requests'
+        Session.request order."""
+        if not isinstance(method, str):
+            raise TypeError("method must be a str, not %s" % type(method).__name__)
         method = method.upper()
         tmo = _timeouts(self.timeout if timeout is None else timeout)
         if auth is None:
@@ -400,19 +404,24 @@ class Session:
         for src in (self.headers, headers):
             if src:
                 for k, v in src.items():
+                    k, v = _header(k, v)
                     if v is None:
                         hdrs.pop(k.lower(), None)  # None removes a header, as in requests
                     else:
-                        hdrs[k.lower()] = (k, str(v))
+                        hdrs[k.lower()] = (k, v)
         if auth is not None:
             hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(("%s:%s" % auth).encode())))
-        body = _encode_body(data, json, files, hdrs)
+        # The body's framing is fastsock's, computed from the body (as requests recomputes
+        # Content-Length); a caller's Content-Length is only the promised size of a stream.
+        size = hdrs.pop("content-length", None)
+        hdrs.pop("transfer-encoding", None)
+        body = _encode_body(data, json, files, hdrs, size and size[1])
         if params:
-            # The query goes before the fragment (which is never sent).
-            url = url.split("#", 1)[0]
+            # The query goes before the fragment (kept for r.url, never sent).
             query = urlencode(params)
             if query:
-                url += ("&" if "?" in url else "?") + query
+                url, hash_, frag = url.partition("#")
+                url += ("&" if "?" in url else "?") + query + hash_ + frag
         tls = None
         if verify is not None or ca is not None:
             tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
@@ -446,7 +455,10 @@ class Session:
                 r.close()
                 raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
             try:
-                location = _requote(_join_url(url, r.headers["location"]))
+                # r.url keeps a fragment: the Location's, else the one before (as requests).
+                loc = r.headers["location"]
+                frag = loc.partition("#")[2] or url.partition("#")[2]
+                location = _requote(_join_url(url, loc) + ("#" + frag if frag else ""))
                 to, now = self._target(location), self._target(url)
                 cross = to[0] != now[0] or to[6] != now[6]  # host:port or scheme
             except ValueError as e:
@@ -485,7 +497,8 @@ class Session:
                 hostport += ":%d" % port
             key = "%s:%d" % (host, port)
             basic = "Basic " + _b64(("%s:%s" % creds).encode()) if creds else None
-            t = (key, host, port, target, hostport, url, https, basic)
+            # t[5]: r.url, the URL as sent (percent-encoded), its fragment kept.
+            t = (key, host, port, target, hostport, _requote(url), https, basic)
             if len(self._urls) >= 16:
                 self._urls.clear()
             self._urls[url] = t
@@ -507,13 +520,13 @@ class Session:
             cfg = _tls_config(self.verify, self.ca) if tls is None else _tls_config(*tls)
             key = (key, cfg.digest)
         connect_t, read_t, deadline = tmo
-        multipart = _multipart(body)
+        buffer = isinstance(body, (bytes, bytearray, memoryview))
         if body is None:
             blen = 0 if method in ("POST", "PUT", "PATCH") else None
-        elif isinstance(body, (bytes, bytearray, memoryview)):
+        elif buffer:
             blen = _fastsock.nbytes(body)
         else:
-            blen = body.length if multipart else -1  # -1: chunked
+            blen = body.length  # -1: chunked
         extra = hdrs.values() if hdrs else None
         if t[7] is not None or jar or mine:
             extra = list(extra or ())
@@ -529,14 +542,12 @@ class Session:
             conn = self._pool.connect(key, t[1], t[2], cfg, connect_t, deadline)
             try:
                 conn.request(method, t[3], t[4], extra, blen, self.pool_size > 0, read_t, deadline)
-                if multipart:
-                    body.send(conn)
-                elif blen == -1:
-                    _send_chunked(conn, body)
-                elif body is not None:
+                if buffer:
                     conn.send(body)
+                elif body is not None:
+                    body.send(conn)
                 # The response owns the connection from here (and hands it back itself).
-                r = conn.getresponse(method == "HEAD", url)
+                r = conn.getresponse(method == "HEAD", t[5])
                 break
             except BaseException as e:
                 conn.close()
@@ -550,7 +561,9 @@ class Session:
             (self.cookies if jar is None else jar)._store(r, t[1], t[3])
         return r
 
-    def get(self, url, **kw):
+    def get(self, url, params=None, **kw):
+        if params is not None:
+            kw["params"] = params
         if kw or self.headers or self.auth is not None:
             return self.request("GET", url, **kw)
         # The common case without options skips the keyword machinery.
@@ -584,22 +597,25 @@ _oneshot._jar = False  # each call's own jar (see _follow): nothing carries over
 
 
 def __getattr__(name):
-    # fastsock.CookieJar without importing fastsock_more until it is asked for.
-    if name == "CookieJar":
-        from fastsock_more import CookieJar
+    # fastsock.CookieJar, .codes, .exceptions without importing fastsock_more until asked for.
+    if name in ("CookieJar", "codes", "exceptions"):
+        import fastsock_more
 
-        return CookieJar
+        return getattr(fastsock_more, name)
     raise AttributeError(name)
 
 
-def request(method, url, **kw):
-    """One request on a new connection (closed when the body is read); see Session.request."""
-    return _oneshot.request(method, url, **kw)
+def request(method, url, data=None, json=None, headers=None, **kw):
+    """One request on a new connection (closed when the body is read); see Session.request.
+    Positional arguments in micropython-lib requests' order."""
+    return _oneshot.request(method, url, data=data, json=json, headers=headers, **kw)
 
 
-def get(url, **kw):
+def get(url, params=None, **kw):
     """GET url; returns a Response with its body read (stream=True: read on demand).
     timeout: seconds, (connect, read) or (connect, read, total)."""
+    if params is not None:
+        kw["params"] = params
     return _oneshot.get(url, **kw)
 
 

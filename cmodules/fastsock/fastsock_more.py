@@ -3,7 +3,7 @@
 # iter_lines. Kept apart so a program that never needs them pays neither RAM for them at
 # import nor, on the host, the compile.
 import _fastsock
-from fastsock import _REDIRECTS, HTTPError, LimitError, _escape_ok, _form_value, _is_pairs, _pairs, _send_chunked
+from fastsock import _REDIRECTS, HTTPError, LimitError, _escape_ok, _form_value, _is_pairs, _pairs
 
 
 def _raise_http_error(r):
@@ -445,3 +445,111 @@ def _cookie_header(jar, host, target, https, mine):
     return "; ".join(out) or None
 
 
+def _send_chunked(conn, body):
+    # Chunked upload from a stream (read(n)) or an iterator of bytes/str pieces.
+    if hasattr(body, "read"):
+        while True:
+            piece = body.read(4096)
+            if not piece:
+                break
+            _send_chunk(conn, piece)
+    else:
+        for piece in body:
+            _send_chunk(conn, piece.encode() if isinstance(piece, str) else piece)
+    conn.send("0\r\n\r\n")
+
+
+def _send_chunk(conn, piece):
+    n = _fastsock.nbytes(piece)
+    if n:
+        conn.send("%x\r\n" % n)
+        conn.send(piece)
+        conn.send("\r\n")
+
+
+class _Stream:
+    # data= as a stream (read()/readinto()) or an iterator of pieces, sent as it is read. Its
+    # length: the caller's Content-Length, else a seekable stream's size from its position (as
+    # requests measures files), else unknown and sent chunked. A known length is a promise the
+    # C writer holds it to: more or fewer bytes close the connection with a ValueError.
+    repeatable = False
+
+    def __init__(self, data, size=None):
+        self.data = data
+        if size is not None:
+            if isinstance(size, bytes):
+                size = size.decode()
+            if not size.isdigit():
+                raise ValueError("Content-Length header must be a number of bytes, not %r" % size)
+            self.length = int(size)
+        else:
+            try:
+                self.length = _Multipart._size(data, data.seek(0, 1)) if hasattr(data, "read") else -1
+            except (AttributeError, OSError):
+                self.length = -1
+
+    def send(self, conn):
+        data = self.data
+        if self.length < 0:
+            _send_chunked(conn, data)
+        elif hasattr(data, "read"):
+            piece = data.read(4096)
+            while piece:
+                conn.send(piece)
+                piece = data.read(4096)
+        else:
+            for piece in data:
+                conn.send(piece.encode() if isinstance(piece, str) else piece)
+
+
+class codes:
+    # requests.codes: the common names of status codes.
+    ok = 200
+    created = 201
+    accepted = 202
+    no_content = 204
+    partial_content = 206
+    moved_permanently = 301
+    found = 302
+    see_other = 303
+    not_modified = 304
+    temporary_redirect = 307
+    permanent_redirect = 308
+    bad_request = 400
+    unauthorized = 401
+    forbidden = 403
+    not_found = 404
+    method_not_allowed = 405
+    conflict = 409
+    gone = 410
+    precondition_failed = 412
+    request_entity_too_large = 413
+    unprocessable_entity = 422
+    too_many_requests = 429
+    internal_server_error = 500
+    not_implemented = 501
+    bad_gateway = 502
+    service_unavailable = 503
+    gateway_timeout = 504
+
+
+class exceptions:
+    # requests.exceptions: the same classes fastsock raises (all OSError subclasses but
+    # InvalidURL, a ValueError).
+    from fastsock import (
+        ConnectionError,
+        ConnectTimeout,
+        HTTPError,
+        InvalidURL,
+        LimitError,
+        ProtocolError,
+        ReadTimeout,
+        RequestException,
+        TimeoutError,
+        TLSError,
+        TooManyRedirects,
+    )
+
+    Timeout = TimeoutError
+    SSLError = TLSError
+    ChunkedEncodingError = ProtocolError

@@ -194,6 +194,14 @@ static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
     }
     mp_buffer_info_t bufinfo;
     mp_get_buffer_raise(data, &bufinfo, MP_BUFFER_READ);
+    if (c->send_known) {
+        if (bufinfo.len > c->send_left) {
+            // Past the announced length the server would read a second request: stop here.
+            fs_conn_close(c);
+            mp_raise_ValueError(MP_ERROR_TEXT("request body longer than its Content-Length"));
+        }
+        c->send_left -= bufinfo.len;
+    }
     fs_request_send(c, bufinfo.buf, bufinfo.len);
     return mp_const_none;
 }
@@ -205,6 +213,13 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     fs_conn_obj_t *c = caller_conn(args[0]);
     if (c->state != FS_CONN_REQUEST) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("no request in flight"));
+    }
+    if (c->send_known && c->send_left > 0) {
+        // A short body would leave the server waiting for the rest (forever with no timeout).
+        fs_conn_close(c);
+        mp_raise_msg_varg(&mp_type_ValueError,
+                          MP_ERROR_TEXT("request body shorter than its Content-Length by %u bytes"),
+                          (unsigned)(c->send_left > 0xffffffffu ? 0xffffffffu : c->send_left));
     }
     mp_obj_t packed = fs_body_read_head(c, n_args > 1 && mp_obj_is_true(args[1]));
     return fs_response_new(c, packed, n_args > 2 ? args[2] : mp_const_none);

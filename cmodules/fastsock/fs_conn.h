@@ -54,6 +54,7 @@ typedef struct {
     fs_chunked_t chunk;  // chunked decoder
     uint64_t body_left;  // FS_BODY_LENGTH: body bytes not yet handed out
     uint64_t body_read;  // body bytes handed out so far
+    uint64_t send_left;  // request body bytes still owed under its Content-Length
     size_t run_left;     // FS_BODY_CHUNKED: decoded body bytes waiting at the front
     fs_deadline_t total; // the request's total deadline (FS_FOREVER: none)
     uint32_t read_ms;    // per-wait read/write timeout (0: none)
@@ -65,6 +66,7 @@ typedef struct {
     uint8_t keep_alive;
     uint8_t rx_started; // a byte of the current response arrived (a retry could repeat it)
     uint8_t counted;    // counted in fs_stats.open
+    uint8_t send_known; // the request announced its body's length (send_left is enforced)
 } fs_conn_obj_t;
 
 extern const mp_obj_type_t fs_conn_type;

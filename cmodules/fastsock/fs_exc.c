@@ -1,5 +1,6 @@
 // Exceptions: the one place fastsock's codes (fs_error.h) become Python exceptions.
 #include <stdio.h>
+#include <string.h>
 
 #include "py/mperrno.h"
 #include "py/objexcept.h"
@@ -11,21 +12,25 @@
 #include "fs_tls.h"
 #endif
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_ProtocolError, MP_QSTR_ProtocolError, MP_TYPE_FLAG_NONE, make_new,
-                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
-                         mp_obj_exception_attr, parent, &mp_type_OSError);
+// The hierarchy requests users catch (requests.exceptions), every class an OSError so code
+// that catches OSError, as MicroPython's own sockets teach, keeps working.
+#define FS_EXC_TYPE(name, base)                                                                  \
+    MP_DEFINE_CONST_OBJ_TYPE(fs_type_##name, MP_QSTR_##name, MP_TYPE_FLAG_NONE, make_new,        \
+                             mp_obj_exception_make_new, print, mp_obj_exception_print, attr,     \
+                             mp_obj_exception_attr, parent, base)
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_LimitError, MP_QSTR_LimitError, MP_TYPE_FLAG_NONE, make_new,
-                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
-                         mp_obj_exception_attr, parent, &fs_type_ProtocolError);
-
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_TimeoutError, MP_QSTR_TimeoutError, MP_TYPE_FLAG_NONE, make_new,
-                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
-                         mp_obj_exception_attr, parent, &mp_type_OSError);
-
-MP_DEFINE_CONST_OBJ_TYPE(fs_type_TLSError, MP_QSTR_TLSError, MP_TYPE_FLAG_NONE, make_new,
-                         mp_obj_exception_make_new, print, mp_obj_exception_print, attr,
-                         mp_obj_exception_attr, parent, &mp_type_OSError);
+FS_EXC_TYPE(RequestException, &mp_type_OSError);
+FS_EXC_TYPE(ConnectionError, &fs_type_RequestException);
+FS_EXC_TYPE(ProtocolError, &fs_type_RequestException);
+FS_EXC_TYPE(LimitError, &fs_type_ProtocolError);
+FS_EXC_TYPE(TimeoutError, &fs_type_RequestException);
+FS_EXC_TYPE(ReadTimeout, &fs_type_TimeoutError);
+FS_EXC_TYPE(TLSError, &fs_type_ConnectionError);
+// requests' ConnectTimeout is both a ConnectionError and a Timeout.
+static const mp_rom_obj_tuple_t connect_timeout_bases = {
+    { &mp_type_tuple }, 2, { MP_ROM_PTR(&fs_type_ConnectionError), MP_ROM_PTR(&fs_type_TimeoutError) }
+};
+FS_EXC_TYPE(ConnectTimeout, &connect_timeout_bases);
 
 static mp_obj_t make(const mp_obj_type_t *type, int err, const char *msg) {
     mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(err), mp_obj_new_str_from_cstr(msg) };
@@ -90,7 +95,14 @@ mp_obj_t fs_exc_make(int code, const char *what, const void *tls) {
         i++;
     }
     snprintf(msg, sizeof(msg), "%s %s", what, reasons[i].why);
-    return make(err == MP_ETIMEDOUT ? &fs_type_TimeoutError : &mp_type_OSError, err, msg);
+    const mp_obj_type_t *type = &fs_type_ConnectionError;
+    if (err == MP_ETIMEDOUT) {
+        // "connect", "TLS handshake": no connection yet; "read", "send": one that went quiet.
+        type = what[0] == 'c' || what[0] == 'T' ? &fs_type_ConnectTimeout : &fs_type_ReadTimeout;
+    } else if (strcmp(what, "write") == 0) {
+        type = &mp_type_OSError; // save()'s own file or stream failed, not the connection
+    }
+    return make(type, err, msg);
 }
 
 MP_NORETURN void fs_exc_raise(int code, const char *what, const void *tls) {

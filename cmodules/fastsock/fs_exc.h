@@ -7,11 +7,15 @@
 #include "fs_compat.h"
 #include "fs_error.h"
 
-// All OSError subclasses; the message says what happened.
-extern const mp_obj_type_t fs_type_ProtocolError; // the response broke HTTP/1.1
-extern const mp_obj_type_t fs_type_LimitError;    // ProtocolError: over a limit in fs_config.h
-extern const mp_obj_type_t fs_type_TimeoutError;  // a wait or the total deadline ran out
-extern const mp_obj_type_t fs_type_TLSError;      // certificate, agreement, plain text on TLS
+// All OSError subclasses (requests' names); the message says what happened.
+extern const mp_obj_type_t fs_type_RequestException; // the base of all below
+extern const mp_obj_type_t fs_type_ConnectionError;  // connect, DNS, reset, send/read failures
+extern const mp_obj_type_t fs_type_ProtocolError;    // the response broke HTTP/1.1
+extern const mp_obj_type_t fs_type_LimitError;       // ProtocolError: over a limit in fs_config.h
+extern const mp_obj_type_t fs_type_TimeoutError;     // a wait or the total deadline ran out
+extern const mp_obj_type_t fs_type_ConnectTimeout;   // ConnectionError and TimeoutError: connecting
+extern const mp_obj_type_t fs_type_ReadTimeout;      // TimeoutError: a read or send went quiet
+extern const mp_obj_type_t fs_type_TLSError;         // ConnectionError: certificate, agreement
 
 // The exception for a negative code. what: the action ("connect", "read") for transport
 // codes, or the whole message for the FS_ERR_CLOSED_*/TRUNCATED codes; tls: the fs_tls_t the

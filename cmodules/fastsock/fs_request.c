@@ -52,13 +52,32 @@ static void hw_header(head_writer_t *w, const char *name, size_t nlen, const cha
     hw_add(w, "\r\n", 2);
 }
 
-// A request-line or header piece; CR, LF or NUL in it would split the request (injection).
+// A request-line piece or header value: CR, LF, NUL or another control character (HTAB
+// aside) would split the request or be read differently by servers (injection).
 static const char *head_piece(mp_obj_t o, size_t *len, const char *what) {
     const char *s = mp_obj_str_get_data(o, len);
     for (size_t i = 0; i < *len; i++) {
-        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') {
-            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("line break in %s"), what);
+        uint8_t b = (uint8_t)s[i];
+        if ((b < 0x20 && b != '\t') || b == 0x7f) {
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("control character in %s"), what);
         }
+    }
+    return s;
+}
+
+// A method or header name: an RFC 9110 token (5.6.2), so it can neither end early nor carry a
+// second field; "Transfer-Encoding " (a space) would not replace the computed framing.
+static const char *token(mp_obj_t o, size_t *len, const char *what) {
+    const char *s = mp_obj_str_get_data(o, len);
+    for (size_t i = 0; i < *len; i++) {
+        uint8_t ch = (uint8_t)s[i];
+        if (!unichar_isalnum(ch) && (ch == 0 || ch > 0x7e || !strchr("!#$%&'*+-.^_`|~", ch))) {
+            *len = 0;
+            break;
+        }
+    }
+    if (*len == 0) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s is not an HTTP token"), what);
     }
     return s;
 }
@@ -87,7 +106,7 @@ static int default_bit(const char *s, size_t n) {
 void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, mp_obj_t host_in,
                       mp_obj_t headers, mp_obj_t body_len, bool keep_alive) {
     size_t mlen, tlen, hlen;
-    const char *method = head_piece(method_in, &mlen, "method");
+    const char *method = token(method_in, &mlen, "method");
     const char *target = head_piece(target_in, &tlen, "URL");
     const char *host = head_piece(host_in, &hlen, "host");
     // Default values; the framing one only when there is a body.
@@ -123,7 +142,7 @@ void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, 
             mp_obj_t *kv;
             mp_obj_get_array_fixed_n(items[i], 2, &kv);
             size_t n, vn;
-            const char *name = head_piece(kv[0], &n, "header name");
+            const char *name = token(kv[0], &n, "header name");
             head_piece(kv[1], &vn, "header value");
             given |= default_bit(name, n);
         }
@@ -135,6 +154,9 @@ void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, 
     }
     c->state = FS_CONN_REQUEST;
     c->rx_started = 0;
+    // The announced length is a promise send() keeps: more would be read as another request.
+    c->send_known = values[N_DEFAULTS - 1] == num && !(given & (1 << (N_DEFAULTS - 1)));
+    c->send_left = c->send_known ? (uint64_t)mp_obj_get_int(body_len) : 0;
     head_writer_t w;
     w.conn = c;
     w.len = 0;

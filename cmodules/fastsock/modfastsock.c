@@ -122,6 +122,10 @@ static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_LimitError), MP_ROM_PTR(&fs_type_LimitError) },
     { MP_ROM_QSTR(MP_QSTR_TimeoutError), MP_ROM_PTR(&fs_type_TimeoutError) },
     { MP_ROM_QSTR(MP_QSTR_TLSError), MP_ROM_PTR(&fs_type_TLSError) },
+    { MP_ROM_QSTR(MP_QSTR_RequestException), MP_ROM_PTR(&fs_type_RequestException) },
+    { MP_ROM_QSTR(MP_QSTR_ConnectionError), MP_ROM_PTR(&fs_type_ConnectionError) },
+    { MP_ROM_QSTR(MP_QSTR_ConnectTimeout), MP_ROM_PTR(&fs_type_ConnectTimeout) },
+    { MP_ROM_QSTR(MP_QSTR_ReadTimeout), MP_ROM_PTR(&fs_type_ReadTimeout) },
 #if FS_TLS
     { MP_ROM_QSTR(MP_QSTR_TLSConfig), MP_ROM_PTR(&fs_tlsconfig_type) },
     { MP_ROM_QSTR(MP_QSTR_tls_limit), MP_ROM_PTR(&fastsock_tls_limit_obj) },

@@ -24,6 +24,9 @@
 #define MICROPY_ENABLE_SOURCE_LINE (1)
 #define MICROPY_HELPER_REPL (0)
 #define MICROPY_ENABLE_FINALISER (1)
+// As the esp32 port: comparing bytes with str prints a warning (the library must cause none).
+#define MICROPY_WARNINGS (1)
+#define MICROPY_PY_STR_BYTES_CMP_WARN (1)
 // Heap statistics for micropython.mem_info() and the benchmarks' peak figures.
 #define MICROPY_MEM_STATS (1)
 #define MICROPY_MALLOC_USES_ALLOCATED_SIZE (1)
