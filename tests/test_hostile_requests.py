@@ -159,10 +159,12 @@ print("FDS", fds, hostcheck.fds(), fastsock.stats()["open"])
 """
 
 
-def test_hostile_inputs_put_nothing_on_the_wire(mp, tmp_path):
+@pytest.mark.parametrize("heap", [None, "128k"])
+def test_hostile_inputs_put_nothing_on_the_wire(mp, tmp_path, heap):
+    # Also on a device-sized heap: a refusal must not depend on memory being plentiful.
     with Recorder() as srv:
         cases = [(w, v, None) for w, v, _ in CASES]
-        out = mp.run("URL = %r\nCASES = %r\n%s" % (srv.url(""), cases, SCRIPT), tmp_path)
+        out = mp.run("URL = %r\nCASES = %r\n%s" % (srv.url(""), cases, SCRIPT), tmp_path, heapsize=heap)
         time.sleep(0.3)  # the last connection's bytes reach the recorder
     lines = out.splitlines()
     assert lines.count("NEXT 200") == len(CASES) + 1, out  # the Session served every next one
@@ -446,17 +448,24 @@ def test_tls_config_cache_compares_no_bytes_with_str(flavour, tmp_path):
     # printed "Warning: Comparison between bytes and str" (conftest fails any run that warns).
     from conftest import MicroPython
 
-    ca = tmp_path / "ca.pem"
     import subprocess
 
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(tmp_path / "k.pem"), "-out", str(ca), "-subj", "/CN=t", "-days", "2"],
-                   check=True, capture_output=True)
+    cas = []
+    for name in ("a", "b"):
+        ca = tmp_path / ("%s.pem" % name)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", str(tmp_path / "k.pem"), "-out", str(ca), "-subj", "/CN=%s" % name, "-days", "2"],
+                       check=True, capture_output=True)
+        cas.append(str(ca))
+    # Paths and bytes of two CAs, each looked up again: with four keys in the cache, lookups
+    # probe past keys of the other type.
     out = MicroPython(flavour).run("""
         import fastsock
-        a = fastsock._tls_config(True, %r)
-        b = fastsock._tls_config(True, open(%r, "rb").read())
-        c = fastsock._tls_config(True, %r)
-        print(a is c, a is not b, len(fastsock._tls_configs))
-        """ % (str(ca), str(ca), str(ca)), tmp_path)
-    assert out.split() == ["True", "True", "2"]
+        seen = []
+        for _ in range(3):
+            for p in %r:
+                seen.append(fastsock._tls_config(True, p))
+                seen.append(fastsock._tls_config(True, open(p, "rb").read()))
+        print(len(fastsock._tls_configs), len(set(id(c) for c in seen)))
+        """ % (cas,), tmp_path)
+    assert out.split() == ["4", "4"]
