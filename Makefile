@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fastsock: the two commands from the README, and the pieces they are made of.
 #   make run   build the host firmware, serve sample files with nginx, fetch them with fastsock
 #   make test  build everything and run the whole test suite (the device tests too when the

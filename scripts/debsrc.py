@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Pinned upstream sources from Debian source packages (used by scripts/fetch-lwip and
 scripts/fetch-mbedtls).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """`make run`: serve sample files with a local nginx, fetch them with fastsock in the host
 MicroPython, and print status, headers, bytes, time and heap used for each."""
 

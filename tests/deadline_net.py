@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Network conditions for tests/test_deadlines.py, all on this machine: a network namespace
 with a DNS server that never answers and a blackholed address, TLS servers built on Python's
 ssl MemoryBIO (so the test controls every byte: trickled, stalled, with or without

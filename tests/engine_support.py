@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Build helpers and the response corpus for the engine tests (tests/test_engine_*.py).
 
 Everything is built under build/engine by the tests themselves, so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real HTTP server for tests: httpbin's Flask app under gunicorn, on 127.0.0.1.
 
     with Httpbin() as srv:

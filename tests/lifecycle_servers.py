@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Scripted servers for tests/test_lifecycle.py. They keep their own record of what reached
 them (requests per method and path, with bodies), so a test can check what really crossed
 the wire, and a Control server gives the interpreter a way to wait for server-side events

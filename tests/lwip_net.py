@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers for tests/test_lwip.py (and scripts/bench-lwip): network namespaces with a TAP
 device, servers inside them (nginx, a one-name DNS server), and running the lwIP host
 interpreter (build/host-lwip/micropython) inside or outside a namespace.

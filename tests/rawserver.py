@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A tiny scripted TCP server for responses nginx will not send (close-delimited bodies,
 garbage, truncation, resets, trickles). Each accepted connection runs `handler(conn)` in a
 thread; the server stops and joins its threads on exit."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The benchmark command: `scripts/bench --quick` into a temporary folder runs (a quick run's
 figures say nothing about fastsock), writes the report, the raw results and the plots, leaves the
 README's results block alone, and every verdict in its targets table follows from the figures

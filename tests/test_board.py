@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """boards/ESP32_NET: complete, consistent with MicroPython v1.28.0's esp32 port conventions,
 and every path it names resolves (checked with CMake itself and a stand-in manifest API)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reading a body piece by piece from Python is memory-safe on every host build: a memoryview
 from iter_content(view=True) never points at receive buffers the connection frees or reuses
 (ASan reports a use-after-free; the native and -m32 builds see the buffer's next tenant),

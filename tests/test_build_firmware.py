@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scripts/build-firmware: stops at once without ESP-IDF, and drives the MicroPython build
 the documented way (checked end to end with a stand-in idf.py and MicroPython tree)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The full client: Session keep-alive, chunked bodies, streaming reads, redirects, request
 bodies, params, auth, timeouts and stats — against nginx and scripted servers."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The ESP32 integration without ESP-IDF: MicroPython's own py/usermod.cmake (from the same
 pinned sources) run over cmodules/micropython.cmake must yield usermod_fastsock with the
 module's sources and include directory."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 11, defects 5, 7 and 8: HTTPS truncation without close_notify, Ctrl-C at every phase
 of a request, and one total deadline from the call across DNS, connect, the TLS handshake,
 every read and every redirect hop.

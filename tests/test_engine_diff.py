@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Differential test: the engine against llhttp (C, built at test time from the pinned PyPI
 sdist) and h11 (pure Python) on one corpus: realistic heads (tests/corpus/heads), hand-written
 edge cases, and seeded generated and mutated responses (tests/engine_support.py).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bounded libFuzzer runs of the engine targets (tests/c/fuzz_*.c, built with clang by
 tests/c/CMakeLists.txt): head parser, chunked decoder, and split independence. The three run
 side by side for FS_FUZZ_SECONDS each (default 20 s, so ~20 s of CI); any crash, sanitizer

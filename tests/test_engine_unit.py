@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """C unit tests of the HTTP engine (tests/c/test_engine.c) under ASan/UBSan with guard pages,
 in both scan variants, plus a strict C99 build of the engine (-Werror, -Wconversion) and
 compile checks for -m32 and for Xtensa with Debian's ESP8266 (lx106) compiler (the ESP32's own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every ```python example in README.md and docs/api.md runs as written (issue 13, defect 9).
 
 The blocks are found by parsing the markdown (fenced code blocks whose info string is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Hostile and broken servers: every case ends in a clear Python exception (never a crash,
 hang or short body), and afterwards no connection stays open and the heap is back to where
 it was. Runs in every host build (the ASan+UBSan build checks the C paths).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scripts/flash against PyPI's esp32-mock-bootloader (a ROM-loader emulator on a pty).
 
 Images are made with esptool itself: a tiny Xtensa ELF (written here, no toolchain needed)

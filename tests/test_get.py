@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fastsock.get() over POSIX sockets against a real nginx and scripted raw servers,
 in every host build."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/httpbin_server.py: the `httpbin` fixture serves, serves several clients at once, is
 reachable from the host interpreters, and says why when gunicorn cannot start."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The sanitizer builds really run LeakSanitizer when they exit, as the suite runs them: a C
 allocation nobody frees fails the run. Python code cannot drop a malloc'd pointer, so a tiny
 preloaded library does (its constructor allocates 4321 bytes and forgets them); the same

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 11, one owner per connection: pooled connections checked before reuse, retries only
 when safe, bodies read by default, sticky errors, save() failures closing at once, and no
 re-entry from Python during save(). Oracles outside the module: what the scripted servers

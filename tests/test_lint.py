@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The project's own Python passes ruff (rules in ruff.toml): pyflakes and pycodestyle."""
 
 import pathlib
@@ -56,3 +57,46 @@ def test_module_compiles_with_all_warnings_as_errors(flavour, tmp_path):
         assert flag in cmd.split(), f"{flag} missing from: {cmd}"
     if flavour == ["MICROPY_FORCE_32BIT=1"]:
         assert "-m32" in cmd.split()
+
+
+# The licence (LICENSE, MIT): every source file the team wrote says so in its first lines.
+SPDX = "SPDX-License-Identifier: MIT"
+SOURCE_SUFFIXES = (".c", ".h", ".py", ".pyi", ".cmake", ".mk", ".yml")
+SOURCE_NAMES = ("Makefile", "CMakeLists.txt")
+# Data, not source: captured HTTP heads, fuzz corpora and the fuzzer's dictionary. JSON has no
+# comments, so boards/ESP32_NET/board.json is covered by LICENSE alone (it is not listed here).
+DATA_DIRS = ("tests/corpus/", "tests/fuzz/")
+# Files other sessions were editing when the licence went in (issue 25): each gains the line
+# with its owner's next change, and then leaves this list (the test says when).
+PENDING = {"cmodules/fastsock/fastsock.py", "cmodules/fastsock/fastsock_more.py",
+           "tests/test_hostile_requests.py"}
+
+
+def licensed_sources():
+    """Tracked source files: C, headers, Python, Makefiles, CMake, sdkconfig fragments, the CI
+    workflow and every script with a shebang."""
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for rel in filter(None, out.split("\0")):
+        path = ROOT / rel
+        if rel.startswith(DATA_DIRS) or not path.is_file():
+            continue
+        if path.name.endswith(SOURCE_SUFFIXES) or path.name in SOURCE_NAMES or path.name.startswith("sdkconfig."):
+            yield rel
+        elif path.read_bytes()[:2] == b"#!":
+            yield rel
+
+
+def has_spdx(path):
+    # First line, or second after a shebang.
+    return any(SPDX in line for line in path.read_text(errors="replace").splitlines()[:2])
+
+
+def test_every_source_file_carries_the_spdx_line():
+    license = (ROOT / "LICENSE").read_text()
+    assert license.startswith("MIT License") and "Copyright (c) 2026 the fastsock authors" in license
+    sources = list(licensed_sources())
+    assert len(sources) > 100 and "scripts/esp32-rig" in sources and "Makefile" in sources, sources
+    missing = [rel for rel in sources if rel not in PENDING and not has_spdx(ROOT / rel)]
+    assert not missing, f"no '{SPDX}' line at the top (after a shebang) of: {', '.join(missing)}"
+    done = sorted(rel for rel in PENDING if (ROOT / rel).is_file() and has_spdx(ROOT / rel))
+    assert not done, f"{', '.join(done)} now carry the SPDX line: take them out of PENDING in {__file__}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fastsock's lwIP transport on a real lwIP 2.1.3 stack, once per lwIP build: the lwIP options
 of boards/ESP32_NET (build/host-lwip), of its SPIRAM variant (build/host-lwip-spiram), both
 generated from the board's sdkconfig files, and the first again under ASan + UBSan

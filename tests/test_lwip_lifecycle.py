@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Issue 11 (one owner per connection) on the lwIP build: build/host-lwip/micropython runs the
 device's transport (fs_transport_lwip.c) over lwIP 2.1.3 with the ESP32's pool sizes
 (firmware/lwip/lwipopts.h), attached to tap0 in a network namespace this module creates.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The requests features IoT code uses (issue 13): multipart uploads streamed from files,
 cookies, credentials in the URL, form pairs, requests' redirect limit. Oracles: a real httpbin
 under gunicorn (what it parsed), the bytes CPython requests sends for the same call (tests/wire.py),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What goes on the wire is what the caller meant (issue 13's defects): byte lengths, None and
 bytes values, fragments, redirect references resolved as RFC 3986 says, URLs percent-encoded,
 hosts checked before any connection, secrets kept from other origins. The oracle is what the

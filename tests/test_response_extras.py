@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The requests features on the response side, in every host build, against nginx and scripted
 servers: Headers.get_all, iter_content(None), iter_lines, elapsed, is_redirect /
 is_permanent_redirect, links and cookies."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """https:// in fastsock: mbedTLS over the POSIX transport against a real nginx with TLS, in
 every host build, and over lwIP in the TAP namespace suite. Certificates come from a throwaway
 CA made with the `openssl` CLI at test time: a valid chain, an unknown CA, a wrong host name, an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """build/host-unix: MicroPython 1.25's own unix port (Debian's micropython source package,
 firmware/unix) with fastsock compiled in and its Python half frozen. It has what the host port
 lacks (the extmod modules: deflate, asyncio, select, json, os, _thread), so these tests check

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/wire.py: the request recorder, and byte-exact comparisons of what fastsock sends with
 what CPython requests sends for the same call."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fastsock's C cross-compiles for Xtensa (ILP32) warning-free, and fits its code budget.
 
 The budget is measured with the ESP32's own compiler (xtensa-esp32-elf-gcc, windowed ABI, as

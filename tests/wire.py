@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Byte-exact request comparisons: what fastsock puts on the wire next to what CPython
 `requests` puts there for the same call.
 

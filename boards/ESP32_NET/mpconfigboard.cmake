@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ESP32_NET: generic ESP32 (WROOM, 4 MiB flash) with the fastsock HTTP client frozen in.
 # Build out of tree: make -C <micropython>/ports/esp32 BOARD_DIR=<abs>/boards/ESP32_NET
 #   USER_C_MODULES=<abs>/cmodules/micropython.cmake  (scripts/build-firmware does this).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ESP32_NET: generic ESP32 module with the fastsock HTTP client.
 // Variants pass a plain flag (a -D value with spaces or parentheses would be split apart in
 // MicroPython's qstr scan, which then misreads every file) and the name is chosen here.

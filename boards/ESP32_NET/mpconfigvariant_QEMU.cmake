@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ESP32_NET-QEMU: the default board with QEMU's OpenCores Ethernet (network.LAN with
 # phy_type=network.PHY_OPENETH) for the emulated-ESP32 tests. Everything else is the default
 # board's; needs the rig's MicroPython (scripts/esp32-rig), which has PHY_OPENETH.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ESP32_NET-SPIRAM: WROVER-class modules. The port's SPIRAM fragment first, then ours,
 # so our networking values (sdkconfig.board, sdkconfig.spiram) win where they overlap.
 set(SDKCONFIG_DEFAULTS

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Type stubs for fastsock (the module is frozen on the device; these are for IDEs).
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Response heads and bodies over a connection's stream (fs_io.h): the head is parsed in place
 // over the segments, body runs are handed out of the receive buffers without a copy.
 #include <stdio.h>

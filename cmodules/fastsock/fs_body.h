@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock response reading: the head parsed in place over the stream's segments, then the
 // body (Content-Length, chunked or close-delimited) handed out from the receive buffers.
 // Body functions return codes (fs_error.h) and never raise: the Response decides.

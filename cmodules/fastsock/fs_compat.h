@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Older MicroPython cores: fastsock is written against 1.28 (the device's); these guards let it
 // also build against MicroPython 1.25 (build/host-unix, Debian's micropython source). One line
 // per difference; each is a no-op on 1.28.

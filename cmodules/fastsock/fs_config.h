@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock build-time limits and feature switches.
 // Every value can be overridden with -DNAME=value (or in a board's mpconfigboard.h).
 #ifndef FS_CONFIG_H

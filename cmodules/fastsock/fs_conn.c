@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // _fastsock.Connection: opening and closing, the ownership transitions (fs_conn.h), deadlines,
 // and the caller-side methods (request, send, getresponse). Request heads are written by
 // fs_request.c, responses read by fs_body.c.

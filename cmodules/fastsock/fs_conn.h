@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock connection (_fastsock.Connection): one TCP (or TLS) connection carrying HTTP/1.1
 // exchanges, and the one place its ownership changes hands (docs/design.md):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock's one code space, shared by every layer (engine, transports, TLS, binding). Plain C:
 // the engine and the transports include it without MicroPython. A function returns >= 0 on
 // success or one negative code below; fs_error.c turns a code into the Python exception.

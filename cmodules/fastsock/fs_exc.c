@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exceptions: the one place fastsock's codes (fs_error.h) become Python exceptions.
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock's Python exceptions, and the one place codes (fs_error.h) become them.
 #ifndef FS_EXC_H
 #define FS_EXC_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Packed response headers and their lookups (see fs_headers.h).
 #include <string.h>
 

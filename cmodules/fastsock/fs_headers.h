@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock response headers, kept packed in one bytes object per response: a response costs
 // one allocation for its headers, and strings are made only for the fields a program reads.
 #ifndef FS_HEADERS_H

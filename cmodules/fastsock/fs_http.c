@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock HTTP engine: response-head parser and chunked decoder (contract in fs_http.h,
 // the accepted grammar and every deliberate choice in docs/engine.md).
 #include "fs_http.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock HTTP engine: HTTP/1.1 response-head parser and chunked-body decoder.
 // Pure C99: no MicroPython headers, no heap, no I/O. Works over a chain of segments
 // (lwIP pbuf payloads on the device, receive-buffer slices on the host).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock byte streams: the operations a connection reads and writes through, as one table.
 // The transport (fs_transport_posix.c or fs_transport_lwip.c, chosen at build time) fills it
 // for TCP; TLS (fs_tls.c) fills the same table over a transport. Plain C, no MicroPython.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // _fastsock.Pool(size): up to `size` idle connections, matched on (key, TLS config). Before one
 // is handed out it is checked the way urllib3 and curl do: an idle connection that is readable
 // has been closed by the server or carries stray bytes (a 408 sent before closing, a response

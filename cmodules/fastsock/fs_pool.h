@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock connection pool (_fastsock.Pool): idle keep-alive connections, and the check that
 // makes reuse safe.
 #ifndef FS_POOL_H

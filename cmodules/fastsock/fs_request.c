@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Request heads: written from a few Python strings straight into a stack buffer and sent when
 // it fills, with the default fields a caller's own fields replace.
 #include <stdio.h>

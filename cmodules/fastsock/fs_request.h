@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock request writer: the request head, and body pieces, onto a connection (fs_conn.h).
 #ifndef FS_REQUEST_H
 #define FS_REQUEST_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // _fastsock.Response: status, lazily decoded headers, and the body read from the connection
 // the response owns (content, text, json(), readinto(), iter_content(), save(), the stream
 // protocol). The first failure is kept: every later read raises it again, never a short end.

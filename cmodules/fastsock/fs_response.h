@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock Response (_fastsock.Response): status, headers and the body, read from the
 // connection it owns until the body is complete (then the connection goes back to its pool
 // or is closed, fs_conn_release). Also a stream (read, readinto, poll, close) for select,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock TLS layer (fs_tls.h): mbedTLS 3.6 (host: Debian's sources; ESP32: ESP-IDF v5.5's),
 // TLS 1.2 and 1.3, over the transport's operations (fs_tp_ops), and offers the same operations
 // itself (fs_tls_ops). Record bytes come from the transport's own buffers (or straight into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock TLS layer: mbedTLS between the transport (fs_tp_ops) and the engine, offering the
 // same operations (fs_tls_ops), so it works over both transports and the connection does not
 // care which it reads. Decrypted bytes land in one per-connection buffer. No py/ objects: the

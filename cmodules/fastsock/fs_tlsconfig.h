@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // _fastsock.TLSConfig: the TLS settings https connections share (fs_tls.h).
 #ifndef FS_TLSCONFIG_H
 #define FS_TLSCONFIG_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock transport: a TCP connection whose received bytes stay in the stack's own buffers
 // (lwIP pbufs on the device, one receive buffer on POSIX) until consumed. One implementation
 // is compiled in, fs_transport_posix.c or fs_transport_lwip.c; it is used only through

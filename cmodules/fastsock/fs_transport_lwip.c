@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwIP netconn transport (ESP32, and host builds over a real lwIP 2.1.3): received pbufs are
 // queued as lwIP hands them over and read in place through fs_tp_ops.segments; the TCP window is
 // reopened (netconn_tcp_recvd, NETCONN_NOAUTORCVD) only as the caller consumes, so memory per

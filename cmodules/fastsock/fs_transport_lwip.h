@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwIP netconn transport state (ESP32, and host builds with FS_TRANSPORT=lwip). Received bytes
 // stay in the pbufs lwIP delivered; the TCP window reopens only as they are consumed.
 #ifndef FS_TRANSPORT_LWIP_H

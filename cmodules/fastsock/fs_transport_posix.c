@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX-socket transport for host builds (fs_tp_ops): non-blocking socket, poll() in 100 ms
 // slices, received bytes kept in one per-connection buffer until consumed.
 #if !FS_TRANSPORT_LWIP

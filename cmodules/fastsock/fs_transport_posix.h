@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX-socket transport state (host builds): one receive buffer per connection.
 #ifndef FS_TRANSPORT_POSIX_H
 #define FS_TRANSPORT_POSIX_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fastsock for CMake-based ports (ESP32): the module's sources and include directory.
 add_library(usermod_fastsock INTERFACE)
 

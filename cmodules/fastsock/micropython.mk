@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fastsock for make-based ports (the host port); the ESP32 build uses micropython.cmake.
 FASTSOCK_MOD_DIR := $(USERMOD_DIR)
 SRC_USERMOD_C += $(addprefix $(FASTSOCK_MOD_DIR)/,modfastsock.c fs_conn.c fs_request.c fs_body.c fs_pool.c fs_exc.c \

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // _fastsock: the C half of fastsock (the Python half is fastsock.py). Globals and
 // registration only; each object lives in its own file (fs_conn.c, fs_pool.c, fs_response.c).
 #include <string.h>

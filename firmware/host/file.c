@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Builtin open() for the host port: a POSIX file descriptor behind MicroPython's stream
 // protocol, so Response.save() and CA files work as they do with the device's VFS files.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock host port entry point: `micropython [-X heapsize=N[k|m]] (script.py | -c code) [args]`.
 // Runs one script; on an uncaught exception prints the traceback and exits 1.
 #include <signal.h>

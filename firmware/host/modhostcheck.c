@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hostcheck: oracles outside fastsock for leak tests. fds() counts this process's open file
 // descriptors from /proc/self/fd; malloc_bytes() is the C heap in use as the allocator
 // reports it (ASan's allocator in the sanitizer build, glibc's mallinfo2 otherwise), so

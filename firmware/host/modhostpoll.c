@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hostpoll: the host port's stand-in for `select` (extmod/, absent from the core sdist).
 // poll(obj, flags) asks a stream object's ioctl(MP_STREAM_POLL) exactly as select.poll and
 // asyncio do on the device, so tests can check fastsock's readiness reporting.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // os: the part of the device's `os` fastsock uses (extmod/modos.c is absent from the core
 // sdist): urandom(n), for multipart boundaries, from the kernel's generator.
 #include <errno.h>

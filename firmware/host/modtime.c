@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // time module for the host port (MicroPython's own lives in extmod/, absent from the sdist).
 #include <time.h>
 

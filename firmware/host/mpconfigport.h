@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock host port: a small MicroPython for Linux that runs scripts, with the core modules,
 // MicroPython's own socket module and fastsock compiled in. Built native, -m32 and sanitized.
 #include <alloca.h>

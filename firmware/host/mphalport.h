@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HAL for the fastsock host port: POSIX time and stdio, EINTR-retrying syscalls.
 #include <errno.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The stack's own limit: download one URL with a bare netconn loop over the same lwIP build
 // and netif as build/host-lwip/micropython, writing the body to a file (or /dev/null).
 //   bench-netconn IP PORT PATH [OUT]    (netif from FASTSOCK_* variables, see docs/lwip.md)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock host networking: brings up lwIP (tcpip thread + one Ethernet netif) from
 // FASTSOCK_* environment variables, and injects seeded faults (drop, delay, duplicate,
 // reorder) on the netif's input path. ARP passes untouched so faults hit IP traffic only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock host networking: one lwIP netif (TAP or libslirp, chosen by environment variables;
 // see docs/lwip.md) with seeded fault injection on its input path. Host builds only.
 #ifndef FS_HOSTNET_H

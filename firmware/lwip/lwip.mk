@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lwIP 2.1.3 (Debian's source package, fetched at build time) for the host port's lwIP build,
 # plus fastsock's host glue (sys_arch, TAP/slirp netif, fault injection, `lwipstats`).
 # Included by firmware/host/Makefile when FS_TRANSPORT=lwip; expects FS_ROOT and BUILD.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwIP options for fastsock's host builds: what the board's firmware uses for everything the
 // transport sees (TCP window and buffers, mailbox sizes, pcb counts: generated from the board's
 // sdkconfig fragments into lwip_sdkconfig.h, as ESP-IDF's own lwipopts.h reads sdkconfig.h),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwipstats: lwIP's statistics for host tests (host-lwip builds only, never on the device).
 //   used()   -> {pool name: entries in use, ..., "HEAP": bytes of lwIP's heap in use,
 //                "TCP_PCB_TIME_WAIT": pcbs of closed connections waiting out 2 MSL}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libslirp backend for the host netif: a user-mode NAT in this process (no root). lwIP is
 // 10.0.2.15; slirp's 10.0.2.2 stands for the host's 127.0.0.1. A guard drops every frame
 // lwIP sends to anything else, so tests can only reach local servers. One thread runs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TAP backend for the host netif: Ethernet frames to and from a Linux TAP device (normally
 // created by the test inside its own network namespace). A reader thread feeds lwIP.
 #define _GNU_SOURCE

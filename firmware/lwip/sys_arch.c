@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwIP OS layer on POSIX threads (host builds only). Semaphores and mailboxes are a mutex plus
 // condition variables on CLOCK_MONOTONIC; SYS_ARCH_PROTECT is one recursive mutex. lwIP's own
 // threads block every signal so Ctrl-C reaches the interpreter's thread.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mbedTLS 3.6 (Debian trixie's source package, fetched at build time) for the host port's TLS,
 # built per flavour with fastsock's config overlay. Included by firmware/host/Makefile when
 # FS_TLS=1; expects FS_ROOT and BUILD. The ESP32 build uses ESP-IDF v5.5's own mbedTLS 3.6.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock's overlay on mbedTLS 3.6's default config (include/mbedtls/mbedtls_config.h) for
 // host builds, included after it via MBEDTLS_USER_CONFIG_FILE (mbedtls/build_info.h). It
 // mirrors what ESP-IDF v5.5 (mbedTLS 3.6) and the ESP32 board's sdkconfig set

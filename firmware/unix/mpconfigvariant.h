@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fastsock's variant of MicroPython 1.25's unix port (build/host-unix/micropython): the port's
 // standard variant (extra features: deflate, asyncio, select, json, os, _thread, ...) with
 // fastsock compiled in. Built by firmware/unix/Makefile with VARIANT_DIR pointing here; the

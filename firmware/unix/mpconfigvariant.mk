@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Make settings for fastsock's unix-port variant; included by MicroPython's ports/unix/Makefile
 # (VARIANT_DIR=this directory) before py.mk. Everything here is a make variable the port
 # already offers: the third-party tree is not patched.

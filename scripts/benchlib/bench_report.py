@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Turns scripts/bench's results into report.md, PNG plots and the README results block.
 
     write(results, out_dir)      report.md + throughput.png, requests.png, heap.png, instructions.png

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CPython http.client as an external reference (scripts/bench starts it once per measurement).
 
     python3 cpython_client.py URL COUNT WARM_URL keepalive|close [VERIFY_PATH]

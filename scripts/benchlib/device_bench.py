@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The emulated-ESP32 section of scripts/bench: the seed chapter's socket client,
 micropython-lib `requests` (frozen in the port's networking bundle) and fastsock, on the same
 ESP32_NET-QEMU image against the same nginx on the host.

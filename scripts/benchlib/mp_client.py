@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmark runner inside the host MicroPython (scripts/bench starts it once per measurement):
 #   micropython mp_client.py MODE CLIENT URL COUNT WARM_URL [EXTRA_SYS_PATH [VERIFY_PATH]]
 # MODE  run    COUNT requests of URL, timed in-process; heap retained afterwards (gc.collect)

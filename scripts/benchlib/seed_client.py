@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The "client sockets" chapter's HTTP client, written the way that chapter teaches it:
 # getaddrinfo, connect, send a hand-written request, recv until the server closes, then
 # split head from body by hand. Two ways to collect the data: `buf += d` (as beginners

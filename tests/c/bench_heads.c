@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Instruction-count benchmark of response-head parsing and chunked decoding, one parser per
 // build: -DBENCH_FS (this engine), -DBENCH_LLHTTP, -DBENCH_HTTP_PARSER. Run under
 // `valgrind --tool=callgrind --toggle-collect=bench_run` by scripts/bench-engine, which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Canonical JSON lines shared by the differential drivers (engine and llhttp), so their
 // outputs compare as data in tests/test_engine_diff.py. Header-only, test code only.
 //   {"verdict":"ok","status":200,"version":"1.1","reason":"OK","headers":[["n","v"],...],

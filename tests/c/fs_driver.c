@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Differential-test driver for the engine: for each argument "g:FILE" (GET) or "h:FILE"
 // (HEAD) parse the response in FILE and print one canonical JSON line (see drv_json.h).
 // Optional "--split=N": feed the head as segments of N bytes, growing, to exercise resumption.

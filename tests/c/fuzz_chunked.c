@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: chunked decoder on arbitrary bytes fed in pieces (sizes from the first
 // byte); checks that steps consume and report data inside their input.
 #include <stdlib.h>

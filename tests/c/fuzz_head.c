@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: response-head parser on arbitrary bytes (first byte picks options), then
 // the chunked decoder on what follows a chunked head. Checks the result invariants.
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the head parser's and chunked decoder's verdicts must not depend on how
 // the input is split. Input: 4 bytes of split seed, then the response.
 #include <stdio.h>

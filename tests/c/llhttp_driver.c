@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Differential-test driver for llhttp (built at test time against llhttp's C sources from
 // the pinned PyPI sdist; nothing of llhttp is kept in this repository). Same interface and
 // output as fs_driver.c: arguments "g:FILE" / "h:FILE", one JSON line each.

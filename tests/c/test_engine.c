@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for the HTTP engine (fs_http.c). Every input is placed at the end of a page
 // followed by a PROT_NONE page, so any over-read crashes; every input is fed whole, growing
 // byte by byte (one segment and a chain of 1-byte segments), split at every position, and

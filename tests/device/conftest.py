@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fixtures for the emulated-ESP32 tests: one QEMU boot per session (fresh flash image), with
 the LAN up, and an nginx on the host's loopback that the device reaches as 10.0.2.2."""
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // QEMU TCG plugin: counts guest instructions (all vCPUs) and, each time the guest stores to
 // the marker address, writes the running count to a file. The guest brackets what it wants
 // measured with `machine.mem32[MARK] = 0`; the difference of two lines is its instruction cost,

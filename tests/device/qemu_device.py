@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The emulated ESP32: boots the QEMU variant of ESP32_NET and runs code on it through the raw
 REPL, the way mpremote does.
 

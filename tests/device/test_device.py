@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fastsock on the emulated ESP32 (ESP32_NET-QEMU firmware: ESP-IDF's lwIP, mbedTLS 3.6 and
 certificate bundle, MicroPython's own select/asyncio/json), against nginx on the host.
 

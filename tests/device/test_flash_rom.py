@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scripts/flash against the emulated chip's own ROM loader: real esptool writes each image over
 QEMU's serial port in download mode; the oracles are the chip's flash file (byte for byte) and
 the chip booting from it into MicroPython with fastsock."""

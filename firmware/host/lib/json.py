@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Host-only stand-in for MicroPython's C `json` module (extmod/modjson.c is not in the core
 # sdist the host port is built from). Same names and results for valid JSON: loads, dumps,
 # load, dump. The device firmware uses MicroPython's own json.

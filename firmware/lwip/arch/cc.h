@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwIP compiler/platform glue for Linux host builds (gcc, glibc).
 #ifndef FS_LWIP_ARCH_CC_H
 #define FS_LWIP_ARCH_CC_H

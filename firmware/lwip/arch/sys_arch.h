@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lwIP OS layer for Linux host builds: pthread semaphores, mailboxes and threads, plus the
 // per-thread netconn semaphore ESP-IDF provides (LWIP_NETCONN_SEM_PER_THREAD).
 #ifndef FS_LWIP_ARCH_SYS_ARCH_H

@@ -1,1 +1,2 @@
+// SPDX-License-Identifier: MIT
 // Empty stand-in: py/modsys.c includes it; the host port has no platform module.
