@@ -11,6 +11,7 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +117,39 @@ def test_make_run_builds_only_the_demos_interpreter_and_sub_makes_keep_the_jobse
     for line in makefile.splitlines():
         if "$(HOST_MAKE)" in line or "$(UNIX_MAKE)" in line:
             assert not line.startswith("\t") or line.startswith("\t+"), line
+
+
+def test_the_rig_names_every_place_it_looked_and_how_to_point_there(fresh, tmp_path):
+    clone, home, _ = fresh
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    r = run(fresh, "scripts/esp32-rig", "--sources", str(sources), "--cache", str(tmp_path / "rig"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    lock = (ROOT / "scripts" / "esp32-rig.lock").read_text()
+    tarballs = re.findall(r"^prebuilt-\w+\s+(\S+)", lock, re.M)
+    assert len(tarballs) == 2
+    for text in (str(sources), str(tmp_path / "rig" / "mirrors"), "--clone", "$FASTSOCK_SOURCES",
+                 str(clone.parent / "shared" / "esp32"), "--prebuilt DIR", "$FASTSOCK_ESP32_PREBUILT",
+                 "espressif/xtensa-overlays", "lcgamboa/qemu", *tarballs):
+        assert text in r.stderr, (text, r.stderr)
+    assert r.stderr.count("not found: built from sources instead") == 2, r.stderr
+    # A --prebuilt directory is looked in first; a tarball there that is not the pinned one is refused.
+    pre = tmp_path / "prebuilt"
+    pre.mkdir()
+    (pre / tarballs[0]).write_bytes(b"not the toolchain")
+    r = run(fresh, "scripts/esp32-rig", "--sources", str(sources), "--prebuilt", str(pre),
+            "--cache", str(tmp_path / "rig"))
+    assert r.returncode == 2
+    assert f"{pre / tarballs[0]}: sha256 does not match the pin" in r.stderr, r.stderr
+    assert "espressif/xtensa-overlays" not in r.stderr and "lcgamboa/qemu" in r.stderr, r.stderr
+
+
+def test_bench_only_device_without_a_rig_fails_and_writes_nothing(fresh):
+    clone, _, _ = fresh
+    r = run(fresh, sys.executable, "scripts/bench", "--only", "device")
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "the device phase cannot run: no emulated ESP32 here" in r.stderr and "FASTSOCK_RIG" in r.stderr
+    assert "Nothing was measured or written" in r.stderr
+    # docs/bench and the README's results block are as committed.
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert status == "", status
