@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Nothing a caller passes can inject, desync or leak (issue 24). Every caller input that ends
 up on the wire (method, URL path, query, header names and values, cookies, body framing) is
 tried with hostile values; the oracle is a scripted server that parses every byte it received

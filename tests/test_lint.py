@@ -66,10 +66,6 @@ SOURCE_NAMES = ("Makefile", "CMakeLists.txt")
 # Data, not source: captured HTTP heads, fuzz corpora and the fuzzer's dictionary. JSON has no
 # comments, so boards/ESP32_NET/board.json is covered by LICENSE alone (it is not listed here).
 DATA_DIRS = ("tests/corpus/", "tests/fuzz/")
-# Files other sessions were editing when the licence went in (issue 25): each gains the line
-# with its owner's next change, and then leaves this list (the test says when).
-PENDING = {"cmodules/fastsock/fastsock.py", "cmodules/fastsock/fastsock_more.py",
-           "tests/test_hostile_requests.py"}
 
 
 def licensed_sources():
@@ -96,7 +92,5 @@ def test_every_source_file_carries_the_spdx_line():
     assert license.startswith("MIT License") and "Copyright (c) 2026 the fastsock authors" in license
     sources = list(licensed_sources())
     assert len(sources) > 100 and "scripts/esp32-rig" in sources and "Makefile" in sources, sources
-    missing = [rel for rel in sources if rel not in PENDING and not has_spdx(ROOT / rel)]
+    missing = [rel for rel in sources if not has_spdx(ROOT / rel)]
     assert not missing, f"no '{SPDX}' line at the top (after a shebang) of: {', '.join(missing)}"
-    done = sorted(rel for rel in PENDING if (ROOT / rel).is_file() and has_spdx(ROOT / rel))
-    assert not done, f"{', '.join(done)} now carry the SPDX line: take them out of PENDING in {__file__}"

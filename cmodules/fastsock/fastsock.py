@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fastsock: a fast, lean HTTP/1.1 client for MicroPython. Parsing and byte moving happen in
 # C (_fastsock); this file only shapes requests and responses. Names follow micropython-lib
 # `requests`, so `import fastsock as requests` works for common code.

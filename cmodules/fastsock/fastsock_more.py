@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fastsock's less used half, imported on first use (the C Response type and fastsock.py call
 # into it): multipart uploads, the cookie jar, RFC 3986 redirect references, Link headers,
 # iter_lines. Kept apart so a program that never needs them pays neither RAM for them at
@@ -500,6 +501,19 @@ class _Stream:
         else:
             for piece in data:
                 conn.send(piece.encode() if isinstance(piece, str) else piece)
+
+
+def _decoder(r, coding):
+    # The Response's decoder for Content-Encoding gzip or deflate (zlib): a DeflateIO reading
+    # the raw body stream. Other codings (br, ...) are handed out as sent, as requests does
+    # without brotli. Memory: a window of 2**wbits bytes (wbits from the stream's header, at
+    # most 15: 32 KB) and the decoder's state, from the GC heap, freed with the response.
+    coding = coding.strip().lower()
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        return None
+    import deflate
+
+    return deflate.DeflateIO(r, deflate.ZLIB if coding == "deflate" else deflate.GZIP)
 
 
 class codes:
