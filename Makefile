@@ -63,7 +63,8 @@ TIERS = scripts/test-tiers --rig "$(RIG)"
 
 test: host
 	@cc=$$($(TIERS) --has esp32-cc) || cc=off; \
-	FASTSOCK_ESP32_CC=$$cc $(PYTHON) -m pytest tests --ignore=tests/device $(PYTEST_ARGS)
+	FASTSOCK_ESP32_CC=$$cc $(PYTHON) -m pytest tests --ignore=tests/device $(PYTEST_ARGS) || { \
+		rc=$$?; $(TIERS) --not-run; exit $$rc; }
 	@if $(TIERS) --has device; then $(MAKE) --no-print-directory test-device; fi
 	@$(TIERS) --not-run
 
