@@ -58,7 +58,7 @@ DEVICE_INPUTS = {"cam.jpg": bytes(range(256)) * 40}
 # Examples that cannot run on the host port, keyed by a piece of code found in exactly one
 # block: (reason, whether the block is a program to compile at least).
 NOT_ON_HOST = {
-    "fastsock.request(method, url, *,": ("a signature synopsis, not a program", False),
+    "fastsock.request(method, url, data=None,": ("a signature synopsis, not a program", False),
     "network.WLAN(": ("joins Wi-Fi with the device's `network` module, which the host port does not have", True),
     "asyncio.run(": (
         "`select` and `asyncio` are MicroPython extmod modules, not in the host port (the core "
