@@ -5,7 +5,8 @@
         url = srv.url("/1k.bin")
 
 Besides the files it offers /chunked/<n> (n bytes of 'x', chunked coding, via the echo
-module). Runs as the current user with its own prefix, logs and pid file
+module) and /gz/<file> (the file gzip-compressed on the fly, chunked, to clients that send
+Accept-Encoding: gzip). Runs as the current user with its own prefix, logs and pid file
 in a temporary folder, and is stopped (and waited for) on exit.
 
 TLS: pass tls=[TLSServer(cert, key, ...), ...] to serve the same root over https as well, one
@@ -48,6 +49,9 @@ http {{
         root {root};
         {chunked}
         location ~ ^/redirect/(.*)$ {{ return 302 /$1; }}
+        # The same files gzip-compressed on the fly (to clients that accept it), as most
+        # servers send text and JSON.
+        location /gz/ {{ alias {root}/; gzip on; gzip_types *; gzip_min_length 0; gzip_proxied any; }}
     }}
 {tls_servers}}}
 """
@@ -178,16 +182,25 @@ class Nginx:
         self.stop()
         raise RuntimeError("nginx did not start listening on port %d within 10 s" % self.port)
 
-    def requests(self):
-        """What the server saw (needs access_log=True): one dict per request, in order, with
-        the connection number and the request's index on it, method, uri, status, the request's
-        length and the bytes sent."""
+    def requests(self, since=0, count=None, timeout=5):
+        """What the server saw (needs access_log=True): one dict per request, in the order
+        nginx finished them, with the connection number ($connection) and the request's index
+        on it, method, uri, status, the request's length and the bytes sent. since: leave out
+        the first `since` (a mark taken earlier with len(srv.requests())); count: wait, at most
+        `timeout` s, until that many are there after `since` (nginx writes a request's line just
+        after answering it, so a client can have its response before the line is written)."""
+        if not self.access_log:
+            raise RuntimeError("this Nginx was started without access_log=True")
         keys = ("connection", "index", "method", "uri", "status", "request_length", "bytes_sent")
-        out = []
-        for line in (pathlib.Path(self._tmp.name) / "access.log").read_text().splitlines():
-            f = line.split()
-            out.append({k: (v if k in ("method", "uri") else int(v)) for k, v in zip(keys, f)})
-        return out
+        deadline = time.monotonic() + timeout
+        while True:
+            # Whole lines only: the last piece, after the last newline, may be one being written.
+            lines = (pathlib.Path(self._tmp.name) / "access.log").read_text().split("\n")[:-1]
+            out = [{k: (v if k in ("method", "uri") else int(v)) for k, v in zip(keys, line.split())}
+                   for line in lines[since:]]
+            if count is None or len(out) >= count or time.monotonic() > deadline:
+                return out
+            time.sleep(0.02)
 
     def stop(self):
         if self.proc is not None:

@@ -51,6 +51,7 @@
 // Binding.
 #define FS_ERR_BUSY (-1300)       // the response is in use by another call (re-entry)
 #define FS_ERR_WRITE_ZERO (-1301) // save(): the target stream accepted no bytes
+#define FS_ERR_DECODE (-1302)     // a gzip/deflate body (Content-Encoding) is corrupt or cut short
 
 // 1 for the engine codes that mean a configured limit was exceeded (LimitError).
 static inline int fs_error_is_limit(int code) {

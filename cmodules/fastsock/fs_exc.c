@@ -67,6 +67,9 @@ mp_obj_t fs_exc_make(int code, const char *what, const void *tls) {
         case FS_ERR_BUSY:
             return mp_obj_new_exception_msg(&mp_type_RuntimeError,
                                             MP_ERROR_TEXT("response in use by another call"));
+        case FS_ERR_DECODE:
+            return make(&fs_type_ProtocolError, MP_EIO,
+                        "gzip/deflate body (Content-Encoding) corrupt or cut short");
         case FS_ERR_WRITE_ZERO:
             return make(&mp_type_OSError, MP_EIO, "save(): the stream accepted no bytes");
         default:

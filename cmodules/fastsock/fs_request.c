@@ -83,6 +83,14 @@ static const char *token(mp_obj_t o, size_t *len, const char *what) {
     return s;
 }
 
+// Compressed bodies only where the firmware can inflate them (MicroPython's deflate module;
+// the Response decodes them while they are read).
+#if MICROPY_PY_DEFLATE
+#define ACCEPT_ENCODING "gzip, deflate"
+#else
+#define ACCEPT_ENCODING "identity"
+#endif
+
 // Default header fields, in the order they are sent; a caller's field of the same name
 // (any case) replaces one. The last entry stands for the body framing fields.
 static const char *const default_names[] = { "Host", "User-Agent", "Accept-Encoding", "Connection",
@@ -113,7 +121,7 @@ void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, 
     // Default values; the framing one only when there is a body.
     char num[24];
     // (str objects end in NUL, so each value is a C string.)
-    const char *values[N_DEFAULTS] = { host, FS_USER_AGENT, "identity",
+    const char *values[N_DEFAULTS] = { host, FS_USER_AGENT, ACCEPT_ENCODING,
                                        keep_alive ? "keep-alive" : "close", NULL };
     const char *framing = default_names[N_DEFAULTS - 1];
     if (body_len != mp_const_none) {

@@ -20,6 +20,8 @@
 
 // Body bytes close() reads from what already arrived to keep the connection for the next request.
 #define DRAIN_LIMIT (16384)
+// save()'s buffer for a decoded body (Content-Encoding) holds at most this much of a piece.
+#define DECODE_BUF_MAX (16384)
 
 typedef struct {
     mp_obj_base_t base;
@@ -33,6 +35,7 @@ typedef struct {
     mp_obj_t encoding;   // for .text
     mp_obj_t error;      // the exception the body failed with, else MP_OBJ_NULL
     mp_obj_t tls;        // the connection's tls() info (https), else None
+    mp_obj_t decoder;    // Content-Encoding gzip/deflate: a DeflateIO over the raw body, else NULL
     mp_int_t status;
     uint32_t elapsed_ms; // from the start of the request to its head parsed
     bool busy;           // save() is running Python code
@@ -46,6 +49,8 @@ static void settle(fs_response_obj_t *r) {
         fs_conn_release(c);
     }
 }
+
+static mp_obj_t py_helper(qstr name);
 
 mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     fs_response_obj_t *r = mp_obj_malloc(fs_response_obj_t, &fs_response_type);
@@ -61,6 +66,7 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     r->encoding = MP_OBJ_NEW_QSTR(MP_QSTR_utf_hyphen_8);
     r->error = MP_OBJ_NULL;
     r->tls = mp_const_none;
+    r->decoder = MP_OBJ_NULL;
     r->status = c->head.status;
     r->elapsed_ms = fs_clock_ms() - c->sent_ms;
     r->busy = false;
@@ -72,6 +78,18 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     if (c->state == FS_CONN_DONE) {
         r->content = mp_const_empty_bytes;
     }
+#if MICROPY_PY_DEFLATE
+    // Where the firmware can inflate, Accept-Encoding offered gzip: a compressed body is
+    // decoded while it is read (fastsock_more._decoder; None for codings it cannot decode).
+    static MP_DEFINE_STR_OBJ(content_encoding, "content-encoding");
+    mp_obj_t coding = c->state == FS_CONN_BODY
+                          ? fs_headers_lookup(packed, MP_OBJ_FROM_PTR(&content_encoding), MP_OBJ_NULL)
+                          : MP_OBJ_NULL;
+    if (coding != MP_OBJ_NULL) {
+        mp_obj_t d = mp_call_function_2(py_helper(MP_QSTR__decoder), MP_OBJ_FROM_PTR(r), coding);
+        r->decoder = d == mp_const_none ? MP_OBJ_NULL : d;
+    }
+#endif
     settle(r);
     return MP_OBJ_FROM_PTR(r);
 }
@@ -111,8 +129,8 @@ static void check(fs_response_obj_t *r) {
     }
 }
 
-// Up to len body bytes into buf (0 at the end); a failure raises.
-static size_t read_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+// Up to len raw body bytes (as sent) into buf (0 at the end); a failure raises.
+static size_t read_raw(fs_response_obj_t *r, uint8_t *buf, size_t len) {
     if (r->conn == NULL || len == 0) {
         return 0;
     }
@@ -124,11 +142,58 @@ static size_t read_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
     return (size_t)n;
 }
 
+#if MICROPY_PY_DEFLATE
+// Up to len decoded bytes into buf (0 at the end). The decoder reads the raw body through the
+// stream protocol, where a body failure is kept in r->error; a corrupt or cut stream is a
+// ProtocolError. Either way the connection is closed and every later read raises the same.
+static size_t decode_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+    if (r->error == MP_OBJ_NULL && len > 0) {
+        nlr_buf_t nlr;
+        int err = 0;
+        mp_uint_t n = MP_STREAM_ERROR;
+        if (nlr_push(&nlr) == 0) {
+            n = mp_get_stream(r->decoder)->read(r->decoder, buf, len, &err);
+            nlr_pop();
+        }
+        if (n != MP_STREAM_ERROR) {
+            if (n == 0) {
+                // The stream ended: the rest of the raw body (a chunked body's last chunk) is
+                // read so the connection can serve the next request.
+                uint8_t rest[64];
+                while (read_raw(r, rest, sizeof(rest)) > 0) {
+                }
+            }
+            return n;
+        }
+        if (r->error == MP_OBJ_NULL) {
+            r->error = fs_exc_make(FS_ERR_DECODE, NULL, NULL);
+        }
+        if (r->conn != NULL) {
+            fs_conn_obj_t *c = r->conn;
+            r->conn = NULL;
+            fs_conn_close(c);
+        }
+    }
+    check(r);
+    return 0;
+}
+#endif
+
+// Up to len body bytes, decoded (Content-Encoding), into buf (0 at the end); a failure raises.
+static size_t read_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+#if MICROPY_PY_DEFLATE
+    if (r->decoder != MP_OBJ_NULL) {
+        return decode_into(r, buf, len);
+    }
+#endif
+    return read_raw(r, buf, len);
+}
+
 // The rest of the body into r->body, allocated once when the length is known.
 static void read_all(fs_response_obj_t *r) {
     fs_conn_obj_t *c = r->conn;
     vstr_t v;
-    if (c->body_kind == FS_BODY_LENGTH) {
+    if (c->body_kind == FS_BODY_LENGTH && r->decoder == MP_OBJ_NULL) {
         if (c->body_left > (uint64_t)(SIZE_MAX / 2)) {
             mp_raise_msg(&mp_type_MemoryError,
                          MP_ERROR_TEXT("body larger than memory; use save() or readinto()"));
@@ -334,28 +399,45 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
         total = mp_obj_new_int_from_uint(b.len);
     } else {
         fs_conn_obj_t *c = r->conn;
-        if (c->body_kind == FS_BODY_LENGTH) {
+        // A decoded body (Content-Encoding) goes through a buffer made once; its size is not
+        // known in advance.
+        uint8_t *dbuf = NULL;
+        size_t dcap = piece < DECODE_BUF_MAX ? piece : DECODE_BUF_MAX;
+        if (r->decoder != MP_OBJ_NULL) {
+            dbuf = m_new(uint8_t, dcap);
+        } else if (c->body_kind == FS_BODY_LENGTH) {
             total = mp_obj_new_int_from_ull(c->body_read + c->body_left);
         }
-        while (r->conn != NULL) {
-            const uint8_t *p;
-            int n = fs_body_peek(r->conn, &p, true);
-            if (n < 0) {
-                raise_failure(r, n);
+        for (;;) {
+            const uint8_t *p = dbuf;
+            size_t k;
+            if (dbuf != NULL) {
+                r->busy = false; // the decoder reads the raw body through the stream protocol
+                k = read_into(r, dbuf, dcap);
+                r->busy = true;
+            } else {
+                int n = r->conn == NULL ? 0 : fs_body_peek(r->conn, &p, true);
+                if (n < 0) {
+                    raise_failure(r, n);
+                }
+                k = (size_t)n < piece ? (size_t)n : piece;
             }
-            if (n == 0) {
+            if (k == 0) {
                 settle(r);
                 break;
             }
-            size_t k = (size_t)n < piece ? (size_t)n : piece;
             int e;
             if (native != NULL) {
                 e = write_native(f, native, p, k);
-                fs_body_consume(r->conn, k);
+                if (dbuf == NULL) {
+                    fs_body_consume(r->conn, k);
+                }
             } else {
                 // Python runs in write(): it gets its own copy, and the run is released first.
                 mp_obj_t copy = mp_obj_new_bytes(p, k);
-                fs_body_consume(r->conn, k);
+                if (dbuf == NULL) {
+                    fs_body_consume(r->conn, k);
+                }
                 e = write_py(f, copy, k);
             }
             if (e < 0) {
@@ -534,12 +616,13 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     if (r->conn == NULL) {
         return MP_OBJ_STOP_ITERATION;
     }
-    if (it->want_view || it->arrived) {
+    if (it->want_view || it->arrived || r->decoder != MP_OBJ_NULL) {
+        // (A decoded body is read through the iterator's buffer, as for a view.)
         size_t n = read_into(r, view_buf(it), it->chunk);
         if (n == 0) {
             return MP_OBJ_STOP_ITERATION;
         }
-        if (it->arrived) {
+        if (it->arrived && r->decoder == MP_OBJ_NULL) {
             n = read_arrived(r, it->buf, n, it->chunk);
         }
         return it->want_view ? view_of(it, it->buf, 0, n) : mp_obj_new_bytes(it->buf, n);
