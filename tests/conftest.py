@@ -27,6 +27,9 @@ FLAVOURS = {
     "host32": BUILD / "host32" / "micropython",
     "host-asan": BUILD / "host-asan" / "micropython",
 }
+# FASTSOCK_FLAVOURS=host[,host32,...]: run `mp` tests in only these (scripts/mutants builds only
+# the flavours a mutant's tests need, in its own copy of the tree).
+MP_FLAVOURS = [k for k in FLAVOURS if k in os.environ.get("FASTSOCK_FLAVOURS", ",".join(FLAVOURS)).split(",")]
 # Not one of FLAVOURS (not run by every `mp` test): MicroPython 1.25's own unix port with
 # fastsock (firmware/unix, from Debian's micropython source), which has the extmod modules the
 # host port lacks (deflate, asyncio, select, json, os, _thread). Tests ask for it with `mpunix`.
@@ -79,7 +82,7 @@ class MicroPython:
         return p.stdout
 
 
-@pytest.fixture(params=list(FLAVOURS))
+@pytest.fixture(params=MP_FLAVOURS)
 def mp(request):
     """Each test using this runs once per host build."""
     return MicroPython(request.param)
@@ -108,7 +111,9 @@ def www(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def nginx(www):
-    with Nginx(www) as srv:
+    """nginx serving `www` on 127.0.0.1 with its access log on: .requests(since, count) gives
+    what it answered (the connection number of each request, as scripts/localserver.py says)."""
+    with Nginx(www, access_log=True) as srv:
         yield srv
 
 

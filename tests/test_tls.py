@@ -213,7 +213,7 @@ def test_pooled_tls_connections_keyed_on_what_was_verified(mp, tls_nginx, pki, t
         tmp_path,
     )
     assert out.split() == ["200", "TLSError", "200", "200", "200"]
-    conns = [r["connection"] for r in tls_nginx.requests()[seen:] if r["uri"] == uri]
+    conns = [r["connection"] for r in tls_nginx.requests(seen, 7) if r["uri"] == uri]
     assert len(conns) == 7
     a, b = conns[0], conns[1]
     # After tls_reset(): the CA bytes equal to the file's reuse the verified connection; with
@@ -313,6 +313,7 @@ def test_10mb_body_byte_identical(mp, tls_nginx, pki, twww, tmp_path):
 
 
 def test_keep_alive_reuse_over_tls(mp, tls_nginx, pki, tmp_path):
+    mark = len(tls_nginx.requests())
     out = mp.run(
         """
         import fastsock
@@ -325,6 +326,9 @@ def test_keep_alive_reuse_over_tls(mp, tls_nginx, pki, tmp_path):
         tmp_path,
     )
     assert out.strip() == "[1024, 1048576] 20 1 19 1"
+    # One TLS connection for the 20 requests: nginx's connection number and request index.
+    seen = tls_nginx.requests(mark, 20)
+    assert len({r["connection"] for r in seen}) == 1 and [r["index"] for r in seen] == list(range(1, 21)), seen
 
 
 def test_session_resumption_tickets_and_ids(mp, tls_nginx, pki, tmp_path):
