@@ -175,3 +175,48 @@ def test_iter_content_rejects_non_positive_sizes(mp64, servers, tmp_path, size):
     )
     assert out.startswith("ValueError"), out
 
+
+
+# What follows the body on the connection: stray bytes shaped like a next response.
+AFTER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno"
+
+
+def serve_then_more(body, pause):
+    """Handler: the head, then (after `pause` s when non-zero) the body with AFTER right behind
+    it, in one write: a read that ignores Content-Length gets AFTER's bytes too."""
+
+    def handler(conn, stop):
+        read_request(conn)
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+        if pause:
+            conn.sendall(head)
+            stop.wait(pause)
+            conn.sendall(body + AFTER)
+        else:
+            conn.sendall(head + body + AFTER)
+        stop.wait(5)
+
+    return handler
+
+
+@pytest.mark.parametrize("path", ["direct", "buffered"])
+def test_readinto_never_reads_past_the_body(mp, tmp_path, path):
+    # "direct": nothing is buffered when readinto(4096) runs (the body came 0.3 s after the
+    # head), so recv() lands in the caller's buffer; "buffered": head, body and what follows
+    # arrived together and readinto(1000) is served from the receive buffer. Either way the
+    # read stops at the 100 bytes Content-Length announced (issue 29: the direct receive
+    # returned 143, the stray bytes included). Oracle: the bytes the server framed as the body.
+    body = bytes(range(100))
+    with RawServer(serve_then_more(body, 0.3 if path == "direct" else 0)) as srv:
+        out = mp.run(
+            """
+            import fastsock, time
+            r = fastsock.get(%r, stream=True)
+            time.sleep_ms(600)   # the body and what follows it are all here now
+            buf = bytearray(%d)
+            n = r.readinto(buf)
+            print(n, bytes(buf[:n]) == %r, r.readinto(buf))
+            """ % (srv.url(), 4096 if path == "direct" else 1000, body),
+            tmp_path,
+        )
+    assert out.split() == ["100", "True", "0"], out

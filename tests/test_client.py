@@ -9,6 +9,7 @@ from rawserver import RawServer, canned, echo, keep_alive, routes
 
 
 def test_session_reuses_one_connection(mp, nginx, tmp_path):
+    mark = len(nginx.requests())
     out = mp.run(
         """
         import fastsock, gc, hostcheck
@@ -25,7 +26,12 @@ def test_session_reuses_one_connection(mp, nginx, tmp_path):
         """ % nginx.url("/1k.bin"),
         tmp_path,
     )
-    # Outside oracle for "open": the interpreter's descriptors (one socket, then none).
+    # Oracles: nginx's access log (one connection number for the 50 requests, each the next
+    # request on it) and the interpreter's descriptors (one socket, then none); stats() beside.
+    seen = nginx.requests(mark, 50)
+    assert [(r["uri"], r["status"]) for r in seen] == [("/1k.bin", 200)] * 50
+    assert len({r["connection"] for r in seen}) == 1, seen
+    assert [r["index"] for r in seen] == list(range(1, 51))
     assert out.split() == ["50", "1", "49", "1", "1", "0", "0"]
 
 
@@ -45,7 +51,39 @@ def test_session_context_manager_and_pool_bound(mp64, nginx, tmp_path):
     assert out.split() == ["1", "1", "0"]
 
 
+def test_full_pool_evicts_the_oldest_idle_connection(mp, nginx, tmp_path):
+    # pool_size=2 and three connections handed back in the order a, b, c: at c the pool is full
+    # and the oldest idle one (a, the nearest to the server's idle timeout) is closed; the next
+    # two requests get c's and then b's connection (the newest idle first). Issue 29: the
+    # newest was evicted instead (b), and a, the stalest, kept. Oracle: nginx's connection
+    # number for each request.
+    mark = len(nginx.requests())
+    mp.run(
+        """
+        import fastsock
+        u = %r
+        s = fastsock.Session(pool_size=2)
+        a = s.get(u + "/1.bin", stream=True)
+        b = s.get(u + "/1k.bin", stream=True)
+        c = s.get(u + "/hello.json", stream=True)
+        a.content; b.content; c.content
+        x = s.get(u + "/index.html", stream=True)
+        y = s.get(u + "/1k.bin", stream=True)
+        x.content; y.content
+        s.close()
+        """ % nginx.url(""),
+        tmp_path,
+    )
+    seen = nginx.requests(mark, 5)
+    assert [r["uri"] for r in seen] == ["/1.bin", "/1k.bin", "/hello.json", "/index.html", "/1k.bin"], seen
+    a, b, c, x, y = (r["connection"] for r in seen)
+    assert len({a, b, c}) == 3, seen
+    assert (x, y) == (c, b), "after a, b, c went back to a pool of 2, x and y reused %s (a=%d b=%d c=%d)" % (
+        (x, y), a, b, c)
+
+
 def test_chunked_bodies_from_nginx(mp, nginx, tmp_path):
+    mark = len(nginx.requests())
     out = mp.run(
         """
         import fastsock
@@ -54,14 +92,16 @@ def test_chunked_bodies_from_nginx(mp, nginx, tmp_path):
             r = s.get("%s/chunked/%%d" %% n)
             c = r.content
             print(r.headers.get("transfer-encoding"), len(c), c == b"x" * n)
-        print(fastsock.stats()["connections"])
         """ % nginx.url(""),
         tmp_path,
         timeout=120,
     )
     lines = out.splitlines()
-    assert lines[:5] == ["chunked %d True" % n for n in (0, 1, 1000, 100000, 3000000)]
-    assert lines[5] == "1"
+    assert lines == ["chunked %d True" % n for n in (0, 1, 1000, 100000, 3000000)]
+    # All on one connection: nginx's connection number for each request.
+    seen = nginx.requests(mark, 5)
+    assert [r["uri"] for r in seen] == ["/chunked/%d" % n for n in (0, 1, 1000, 100000, 3000000)]
+    assert len({r["connection"] for r in seen}) == 1, seen
 
 
 def test_readinto_allocates_nothing_per_read(mp, nginx, tmp_path):
@@ -242,16 +282,61 @@ def test_redirects_follow_and_limit(mp, tmp_path):
             """ % (srv.url("/a"), srv.url("/a"), srv.url("/loop"), srv.url("/post"), srv.url("/keep")),
             tmp_path,
         )
+        connections = srv.connections
     lines = out.splitlines()
     assert lines[0] == "200 b'done' True [301, 302]"
     assert lines[1] == "301 /b"
     assert lines[2].startswith("TooManyRedirects True more than 30 redirects")
     assert lines[3] == "200 b'done'"
     assert lines[4] == "b'POST /echo HTTP/1.1' True"
-    assert lines[5] == "1"
-    # 303 turned the POST into a body-less GET.
-    after_303 = [r for r in seen if r.startswith(b"GET /c?x=1")]
-    assert after_303 and b"content-length" not in after_303[-1].lower()
+    assert lines[5] == "1" and connections == 1  # the server accepted one connection
+    # 303 turned the POST into a body-less GET: the request right after the POST to /post.
+    # (Issue 29: "any GET /c?x=1" found the first redirect chain's and could not fail.)
+    i = [r.split(b"\r\n")[0] for r in seen].index(b"POST /post HTTP/1.1")
+    assert seen[i].endswith(b"\r\n\r\npayload"), seen[i]
+    head, _, body = seen[i + 1].partition(b"\r\n\r\n")
+    assert head.startswith(b"GET /c?x=1 HTTP/1.1\r\n") and body == b"", seen[i + 1]
+    assert b"content-length" not in head.lower() and b"content-type" not in head.lower(), head
+
+
+def test_307_after_a_streamed_body_raises(mp, tmp_path):
+    # A body read from an iterator or a stream is gone once sent: a 307 cannot repeat it, so
+    # the call raises ProtocolError and sends nothing more; a bytes body is repeated. Issue 29:
+    # with streams counted as repeatable, an empty chunked body went to the new location and
+    # the 200 came back as if the upload had gone there. Oracle: what the server received.
+    seen = []
+    table = {
+        "/temp": b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /landed\r\nContent-Length: 0\r\n\r\n",
+        "/landed": lambda raw: b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(raw) + raw,
+    }
+    with RawServer(routes(table, seen)) as srv:
+        out = mp.run(
+            """
+            import fastsock
+            u = %r
+            class Stream:
+                def __init__(self):
+                    self.left = [b"st", b"ream"]
+                def read(self, n):
+                    return self.left.pop(0) if self.left else b""
+            def pieces():
+                yield b"it"
+                yield b"er"
+            s = fastsock.Session()
+            for make in (pieces, Stream):
+                try:
+                    r = s.post(u, data=make())
+                    print("sent", r.status_code)
+                except fastsock.ProtocolError as e:
+                    print("ProtocolError", "cannot repeat a streamed body" in str(e))
+            print(s.post(u, data=b"bytes").content.endswith(b"\\r\\n\\r\\nbytes"))
+            """ % srv.url("/temp"),
+            tmp_path,
+        )
+    assert out.split() == ["ProtocolError", "True", "ProtocolError", "True", "True"], out
+    lines = [r.split(b"\r\n")[0] for r in seen]
+    assert lines == [b"POST /temp HTTP/1.1"] * 3 + [b"POST /landed HTTP/1.1"], seen
+    assert seen[3].endswith(b"\r\n\r\nbytes"), seen[3]
 
 
 def test_request_bodies_params_auth_headers(mp64, tmp_path):
@@ -317,7 +402,29 @@ def test_head_204_304_have_no_body_and_keep_the_connection(mp64, tmp_path):
             """ % (srv.url("/h"), srv.url("/n"), srv.url("/m"), srv.url("/x")),
             tmp_path,
         )
+        connections = srv.connections
     assert out.splitlines() == ["200 100 b''", "b'' b'' b'ok'", "1"]
+    assert connections == 1, "the server accepted %d connections for 4 requests" % connections
+
+
+def test_http10_connection_is_reused_only_with_keep_alive(mp64, tmp_path):
+    # An HTTP/1.0 response ends its connection unless it says Connection: keep-alive (RFC 9112
+    # 9.3). The server keeps every socket open and answers every request on it, so only its
+    # accept count shows whether the client reused one (issue 29: reused without keep-alive).
+    for resp, want in ((b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 3),
+                       (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", 1)):
+        with RawServer(keep_alive(lambda raw, resp=resp: resp)) as srv:
+            out = mp64.run(
+                """
+                import fastsock
+                s = fastsock.Session()
+                print([s.get(%r).content for i in range(3)])
+                """ % srv.url("/"),
+                tmp_path,
+            )
+            connections = srv.connections
+        assert out.strip() == "[b'ok', b'ok', b'ok']", out
+        assert connections == want, "%d connections for 3 requests answered %r" % (connections, resp)
 
 
 def test_raise_for_status_and_ok(mp64, nginx, tmp_path):
@@ -361,7 +468,9 @@ def test_stale_keepalive_connection_is_retried_once(mp64, tmp_path):
             """ % (srv.url("/"), srv.url("/")),
             tmp_path,
         )
+        connections = srv.connections
     assert out.split() == ["b'ok'", "b'ok'", "2"]
+    assert connections == 2, connections
 
 
 def test_connection_close_response_is_not_reused(mp64, tmp_path):
@@ -379,7 +488,9 @@ def test_connection_close_response_is_not_reused(mp64, tmp_path):
             """ % srv.url("/"),
             tmp_path,
         )
+        connections = srv.connections
     assert out.split() == ["b'ok'"] * 3 + ["3", "0", "0"]
+    assert connections == 3, "the server accepted %d connections for 3 requests" % connections
 
 
 def test_stream_poll_reports_readiness(mp, tmp_path):

@@ -81,6 +81,33 @@ def test_truncated_content_length_body(mp, tmp_path):
     assert msg == "connection closed after 1000 of %d body bytes" % len(BODY)
 
 
+@pytest.mark.parametrize("reader", ["readinto", "iter_content", "save"])
+def test_truncated_content_length_body_fails_every_reader(mp, tmp_path, reader):
+    # The same truncation read first by a reader that goes through the receive buffer (small
+    # readinto, iter_content, save) rather than .content's direct receive: each raises, none
+    # returns the 1,000 bytes as the whole body (issue 29: the end of the stream ended any
+    # body there). Oracle: the server sent 1,000 of the 10,240 bytes it announced.
+    read = {"readinto": "n = 0\nwhile True:\n    k = r.readinto(bytearray(100))\n    if not k:\n        break\n    n += k",
+            "iter_content": "n = sum(len(p) for p in r.iter_content(100))",
+            "save": "n = r.save(%r)" % str(tmp_path / "saved.bin")}[reader]
+    with RawServer(close_mid_body(BODY, 1000)) as srv:
+        code = "import fastsock\nr = fastsock.get(%r, stream=True, timeout=5)\ndef read():\n" % srv.url()
+        code += "".join("    %s\n" % line for line in read.split("\n")) + "    return n\n"
+        code += ("try:\n    print('returned', read())\n"
+                 "except fastsock.ProtocolError as e:\n    print('ProtocolError', e.args[-1])\n")
+        out = mp.run(code, tmp_path)
+    assert out.strip() == "ProtocolError connection closed after 1000 of %d body bytes" % len(BODY), out
+
+
+@pytest.mark.parametrize("body", [b"5\r\nhelloX\n0\r\n\r\n", b"5\r\nhello\n\n0\r\n\r\n"])
+def test_chunk_data_must_end_with_crlf(mp64, tmp_path, body):
+    # After a chunk's data comes CR LF (RFC 9112 7.1; llhttp and h11 require it too): anything
+    # else means the size line lied or the stream is corrupt. Issue 29: with the CR unchecked,
+    # both bodies below came back as b"hello". Oracle: the bytes the server sent.
+    kind, msg, errno = run_case(mp64, tmp_path, canned(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body))
+    assert (kind, msg, errno) == ("ProtocolError", "malformed chunked body", "5"), (kind, msg, errno)
+
+
 def test_chunked_without_last_chunk(mp, tmp_path):
     resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nabc\r\n"
     kind, msg, _ = run_case(mp, tmp_path, canned(resp))

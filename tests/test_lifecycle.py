@@ -198,6 +198,19 @@ def test_get_is_retried_once_only_if_nothing_arrived(mp, tmp_path):
     assert counts == {"/stale": 2, "/never": 2, "/half-fin": 1, "/half-rst": 1}, counts
 
 
+def test_request_on_a_new_connection_is_never_retried(mp, tmp_path):
+    """Only a reused connection that ends before any byte of the response is presumed stale (the server may have closed it idle before the request reached it); a new one the server closes without answering did receive the request, so even a GET is not sent again (issue 29: a retry on any connection sent it twice); oracle: the server received /close once per call."""
+    log = Log()
+    with RawServer(serve_requests(log, lambda conn, method, path, body, stop: False)) as srv:
+        out = run(mp, tmp_path, """
+            s = fastsock.Session()
+            print(err(lambda: s.get(%(u)r).content))
+            print(err(lambda: fastsock.get(%(u)r).content))
+            """, u=srv.url("/close"))
+    assert [line.split(" ", 3)[::3] for line in out] == [["ProtocolError", "connection closed before the response head"]] * 2, out
+    assert log.count("/close") == 2, "the server received /close %d times for 2 calls" % log.count("/close")
+
+
 # 3. Bodies are read by default.
 
 

@@ -27,6 +27,7 @@ import resource
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -39,7 +40,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import lwip_net as L  # noqa: E402
 from lifecycle_servers import Log, response, serve_requests  # noqa: E402
-from rawserver import RawServer  # noqa: E402
+from rawserver import RawServer, read_request  # noqa: E402
 
 BLACKHOLE_NET = "10.0.1.0/24"
 BLACKHOLE_IP = "10.0.1.9"  # off-link: lwIP sends the SYN to its gateway (the namespace), which drops it
@@ -303,6 +304,69 @@ def test_get_status_code_loop_keeps_no_netconn(ns, tmp_path):
         still_open, srv_state.peak)
     assert tags["LEAKS"] == {}, "lwIP pools not back to baseline: %r" % tags["LEAKS"]
     assert tags["OPEN"] == 0, tags["OPEN"]
+
+
+def bytes_acked(sock):
+    """How many bytes the peer has acknowledged on this Linux TCP socket (tcp_info's
+    tcpi_bytes_acked, Linux 4.1+): what the sender's kernel saw of the receiver's window."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return struct.unpack_from("=Q", info, 120)[0]
+
+
+def test_consumed_bytes_reopen_the_window_at_once(ns, tmp_path):
+    """Issue 29 (lwIP window): bytes the caller consumes must be given back to the peer as they are consumed (netconn_tcp_recvd in tp_consume, in batches of TCP_WND_UPDATE_THRESHOLD), not only at the next fill; with the update missing, a reader that pauses after a partial read (a slow writer, a progress callback) holds the sender at a closed window for the whole pause. Oracle: the Linux sender's count of acknowledged bytes (tcp_info) while the client pauses."""
+    body = bytes(range(256)) * 800  # 200 KB: more than the window and what is read before the pause
+    conns, measured = [], threading.Event()
+
+    def handler(conn, stop):
+        read_request(conn)
+        conns.append(conn)
+        conn.sendall(response(body)[: -len(body)])  # the head alone: the client's first fill takes only it
+        stop.wait(0.2)
+        conn.sendall(body)
+        measured.wait(10)  # the socket stays open (and tcp_info readable) until then
+
+    with server(ns, handler) as srv:
+        p = Interp(ns, """
+            import sys
+            wnd = lwipstats.TCP_WND
+            r = fastsock.get(%r, timeout=10, stream=True)
+            time.sleep_ms(600)     # the first window of the body arrives and waits in lwIP
+            buf = bytearray(1000)
+            got = 0
+            while got < 18000:     # from what the first fill took: no fill while reading these
+                got += r.readinto(buf)
+            report("WND", wnd)
+            print("CONSUMED", got)
+            sys.stdin.readline()   # paused: the test reads the sender's view now
+            n = got
+            while True:
+                k = r.readinto(buf)
+                if not k:
+                    break
+                n += k
+            report("TOTAL", n)
+            report("LEAKS", leaks())
+            """ % srv.url("/big"), tmp_path)
+        try:
+            consumed = int(p.wait_line("CONSUMED", 30).split()[1])
+            time.sleep(0.5)  # the window update reaches the sender, which fills the space
+            acked = bytes_acked(conns[0])
+            measured.set()
+            p.send("go")
+            tags = p.finish(30)
+        finally:
+            p.kill()
+    head = len(response(body)) - len(body)
+    wnd = tags["WND"]
+    assert tags["TOTAL"] == len(body), tags
+    assert tags["LEAKS"] == {}, "lwIP pools not back to baseline: %r" % tags["LEAKS"]
+    # Without updates the sender stays at the first window (head + TCP_WND); with them it has
+    # also filled what was consumed, less at most one threshold's worth not yet given back.
+    beyond = acked - head - wnd
+    assert beyond >= consumed // 2, (
+        "while the client paused having consumed %d bytes, the sender got %d bytes acknowledged beyond the "
+        "first window of %d (the window was not reopened as bytes were consumed)" % (consumed, beyond, wnd))
 
 
 def test_ctrl_c_during_connect_leaves_nothing(ns, tmp_path):

@@ -275,3 +275,38 @@ def test_secrets_stay_with_their_origin(mp, tmp_path):
     _, f, _ = split(seen[2])
     assert "authorization" in f and "proxy-authorization" in f
     assert "cookie" not in f
+
+
+def test_low_level_framing_fields_replace_the_default(mp, tmp_path):
+    # fastsock.py drops a caller's Transfer-Encoding and Content-Length and frames the body
+    # itself, so the C writer's rule (a caller's framing field replaces the computed one, in any
+    # case) is reached only through _fastsock.Connection.request(). Issue 29: with that lookup
+    # broken, Transfer-Encoding: chunked went out beside the default Content-Length. Oracle:
+    # the raw bytes the server received, each body read by the framing its head announced.
+    seen = []
+    with RawServer(echo(seen)) as srv:
+        out = mp.run(
+            """
+            import _fastsock
+            port = %d
+            host = "127.0.0.1:%%d" %% port
+            for hdrs, blen, body in (
+                    ([("Transfer-Encoding", "chunked")], 5, b"5\\r\\nhello\\r\\n0\\r\\n\\r\\n"),
+                    ([("transfer-encoding", "chunked")], None, b"2\\r\\nhi\\r\\n0\\r\\n\\r\\n"),
+                    ([("content-LENGTH", "3")], -1, b"abc")):
+                # Without a pool, a connection is closed once its response is read.
+                c = _fastsock.Connection("127.0.0.1", port, 5000)
+                c.request("POST", "/f", host, hdrs, blen, True, 5000, None)
+                c.send(body)
+                r = c.getresponse()
+                print(r.status_code, len(r.content))
+            """ % srv.port,
+            tmp_path,
+        )
+    assert len(out.split()) == 6 and out.split()[::2] == ["200"] * 3, out
+    assert len(seen) == 3, seen
+    framing = [{k: v for k, v in split(raw)[1].items() if k in ("content-length", "transfer-encoding")}
+               for raw in seen]
+    assert framing == [{"transfer-encoding": ["chunked"]}, {"transfer-encoding": ["chunked"]},
+                       {"content-length": ["3"]}], framing
+    assert [split(raw)[2] for raw in seen] == [b"5\r\nhello\r\n0\r\n\r\n", b"2\r\nhi\r\n0\r\n\r\n", b"abc"]
