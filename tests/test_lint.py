@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Python files without a .py suffix (command-line tools).
 SCRIPTS = ["bench", "flash", "codesize", "fetch-lwip", "fetch-mbedtls", "fetch-micropython-unix", "bench-tls", "bench-lwip",
-           "bench-engine", "esp32-rig", "board-sdkconfig", "test-tiers"]
+           "bench-engine", "esp32-rig", "board-sdkconfig", "test-tiers", "mutants"]
 
 
 def test_ruff_clean():
