@@ -202,6 +202,25 @@ int fs_tls_counting(void) {
     return FS_TLS_COUNTING;
 }
 
+// tls_limit refused an allocation during the last entry point's call: whatever mbedTLS made of
+// it ("Bad input parameters (-0x7100)", a BIGNUM or PK error, "no CA store"), the cap is what
+// failed, and the message names it.
+static bool capped;
+
+static void cap_message(char *buf, size_t len) {
+    snprintf(buf, len,
+             "TLS memory limit: tls_limit(%u) reached (%u bytes in use by TLS); raise it, or "
+             "tls_limit(None)",
+             (unsigned)fs_tls_limit, (unsigned)fs_tls_stats.bytes);
+}
+
+// r, from a call that began when the cap had refused `denied` allocations: a TLS failure is
+// FS_TLS_ERR_NOMEM if the cap refused one meanwhile.
+static int capped_code(int r, uint32_t denied) {
+    capped = fs_tls_stats.denied != denied;
+    return FS_TLS_IS_ERR(r) && capped ? FS_TLS_ERR_NOMEM : r;
+}
+
 // ---- configuration
 
 static void remembered_forget(remembered_t *r) {
@@ -244,6 +263,7 @@ static int parse_ca(mbedtls_x509_crt *chain, const uint8_t *ca, size_t len, char
     if (len > 0 && memmem(ca, len, "-----BEGIN", 10) != NULL) {
         uint8_t *pem = mbedtls_calloc(1, len + 1);
         if (pem == NULL) {
+            snprintf(msg, msglen, "out of memory for a copy of ca= (%u bytes)", (unsigned)len + 1);
             return FS_TLS_ERR_NOMEM;
         }
         memcpy(pem, ca, len);
@@ -725,8 +745,12 @@ static const char *tls_strerror(const fs_tls_t *t, int code, char *buf, size_t l
             break;
         }
         case FS_TLS_ERR_NOMEM:
-            snprintf(buf, len, "out of memory for TLS (%u bytes in use by TLS%s)",
-                     (unsigned)fs_tls_stats.bytes, fs_tls_limit ? ", tls_limit reached" : "");
+            if (capped) {
+                cap_message(buf, len);
+            } else {
+                snprintf(buf, len, "out of memory for TLS (%u bytes in use by TLS)",
+                         (unsigned)fs_tls_stats.bytes);
+            }
             break;
         case FS_TLS_ERR_RECORD:
             snprintf(buf, len, "TLS error: %s (-0x%04x)", why, t ? (unsigned)-t->mbed_err : 0u);
@@ -863,7 +887,12 @@ static void tls_close(void *ctx) {
 int fs_tls_conf_new(fs_tls_conf_t **out, int verify, const uint8_t *ca, size_t ca_len, char *msg,
                     size_t msglen) {
     install_hooks();
-    return OWN(conf_new(out, verify, ca, ca_len, msg, msglen));
+    uint32_t denied = fs_tls_stats.denied;
+    int r = capped_code(OWN(conf_new(out, verify, ca, ca_len, msg, msglen)), denied);
+    if (r == FS_TLS_ERR_NOMEM && capped) {
+        cap_message(msg, msglen);
+    }
+    return r;
 }
 
 void fs_tls_conf_release(fs_tls_conf_t *c) {
@@ -873,7 +902,10 @@ void fs_tls_conf_release(fs_tls_conf_t *c) {
 }
 
 fs_tls_t *fs_tls_new(fs_tls_conf_t *conf, fs_tp_t *tp) {
-    return OWN(tls_new(conf, tp));
+    uint32_t denied = fs_tls_stats.denied;
+    fs_tls_t *t = OWN(tls_new(conf, tp));
+    capped_code(0, denied);
+    return t;
 }
 
 void fs_tls_free(fs_tls_t *t) {
@@ -887,15 +919,18 @@ const char *fs_tls_strerror(const fs_tls_t *t, int code, char *buf, size_t len) 
 }
 
 static int tls_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t deadline) {
-    return OWN(tls_connect_own(ctx, host, port, deadline));
+    uint32_t denied = fs_tls_stats.denied;
+    return capped_code(OWN(tls_connect_own(ctx, host, port, deadline)), denied);
 }
 
 static int tls_fill(void *ctx, fs_deadline_t deadline) {
-    return OWN(tls_fill_own(ctx, deadline));
+    uint32_t denied = fs_tls_stats.denied;
+    return capped_code(OWN(tls_fill_own(ctx, deadline)), denied);
 }
 
 static int tls_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t deadline) {
-    return OWN(tls_write_own(ctx, buf, len, deadline));
+    uint32_t denied = fs_tls_stats.denied;
+    return capped_code(OWN(tls_write_own(ctx, buf, len, deadline)), denied);
 }
 
 static int tls_readable(void *ctx) {
