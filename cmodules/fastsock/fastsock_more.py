@@ -105,9 +105,69 @@ _MAX_LINE = 8192
 def _iter_lines(r, chunk_size=512, delimiter=None, max_line=_MAX_LINE):
     # Response.iter_lines(): the body's lines without their ending (b"\n" and a b"\r" before it,
     # or exactly `delimiter`); a last line without one too. Memory stays bounded: a line longer
-    # than max_line raises LimitError.
+    # than max_line raises LimitError. Arguments are checked now, not at the first line.
+    if delimiter is not None and not isinstance(delimiter, bytes):
+        raise TypeError("delimiter must be bytes or None")
+    if delimiter == b"":
+        raise ValueError("delimiter must not be empty")
+    if not isinstance(max_line, (int, bool)):
+        raise TypeError("max_line must be an int")
+    if max_line < 1:
+        raise ValueError("max_line must be >= 1")
+    return _lines(r, r.iter_content(chunk_size), delimiter, max_line)
+
+
+def _int_arg(v, name, lo, hi, clamp):
+    # fs_uint_arg's cold half (fs_response.h): anything but a small int in lo..hi. Bools count
+    # as ints, as in CPython; with clamp, a value above hi (any size) gives hi.
+    if not isinstance(v, (int, bool)):
+        raise TypeError("%s must be an int" % name)
+    if clamp and v > hi:
+        return hi
+    if not lo <= v <= hi:
+        raise ValueError("%s must be >= %d" % (name, lo) if clamp else "%s must be %d..%d" % (name, lo, hi))
+    return int(v)
+
+
+def _save(r, target, progress=None, piece=4096):
+    # Response.save(): every argument checked before the body is touched (a bad one leaves the
+    # response as it was); the C half (_save) writes the body.
+    piece = _int_arg(piece, "piece", 1, 0x7FFFFFFF, True)
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be callable or None")
+    if isinstance(target, str):
+        if "\0" in target:
+            raise ValueError("NUL in target")  # open() would cut the path there
+    elif not hasattr(target, "write"):
+        raise TypeError("save() needs a path or an object with write()")
+    return r._save(target, progress, piece)
+
+
+def _read(r, n=-1):
+    # Response.read(n=-1), r.raw.read: up to n bytes of the body as sent (a compressed body stays
+    # compressed), waiting for them as a file does; the rest for None or a negative n; b"" at
+    # the end. The stream read (_rawread) allocates what it is asked for: at most 4 KB at a time,
+    # so read(2**31) of a short body allocates the body, not 2 GB.
+    if n is None:
+        n = -1
+    elif not isinstance(n, (int, bool)):
+        raise TypeError("n must be an int or None")
+    if n < 0:
+        return r._rawread()
+    if n <= 4096:
+        return r._rawread(n)  # all of n unless the body ends first, as a stream read waits
+    out = bytearray()
+    while len(out) < n:
+        d = r._rawread(min(n - len(out), 4096))
+        if not d:
+            break
+        out += d
+    return bytes(out) if out else b""  # bytes(bytearray()) copies from NULL (UBSan)
+
+
+def _lines(r, pieces, delimiter, max_line):
     pending = b""
-    for piece in r.iter_content(chunk_size):
+    for piece in pieces:
         lines = (pending + piece).split(delimiter or b"\n")
         pending = lines.pop()
         for line in lines:

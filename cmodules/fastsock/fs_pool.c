@@ -8,6 +8,7 @@
 #include "py/runtime.h"
 
 #include "fs_pool.h"
+#include "fs_response.h"
 
 // Most idle connections one pool keeps (each holds a socket, and on the device a netconn).
 #define POOL_MAX (16)
@@ -45,14 +46,11 @@ void fs_pool_put(mp_obj_t pool_in, fs_conn_obj_t *c) {
 static mp_obj_t pool_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
                               const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 1, 1, false);
-    mp_int_t size = mp_obj_get_int(args[0]);
-    if (size < 0 || size > POOL_MAX) {
-        mp_raise_ValueError(MP_ERROR_TEXT("pool size must be 0..16"));
-    }
+    size_t size = fs_uint_arg(args[0], MP_QSTR_size, 0, POOL_MAX, false);
     fs_pool_obj_t *p = mp_obj_malloc(fs_pool_obj_t, type);
     fs_stats.heap_allocs++;
     memset(p->idle, 0, sizeof(p->idle));
-    p->size = (size_t)size;
+    p->size = size;
     p->used = 0;
     return MP_OBJ_FROM_PTR(p);
 }
@@ -66,6 +64,16 @@ static mp_obj_t pool_connect(size_t n_args, const mp_obj_t *args) {
     fs_pool_obj_t *p = MP_OBJ_TO_PTR(args[0]);
     mp_obj_t key = args[1];
     mp_obj_t tls = args[4];
+    // Every argument checked before an idle connection is taken or a new one made.
+    if (!mp_obj_is_str(args[2])) {
+        mp_raise_TypeError(MP_ERROR_TEXT("host must be a str"));
+    }
+    mp_int_t port = fs_uint_arg(args[3], MP_QSTR_port, 1, 65535, false);
+    uint32_t connect_ms = fs_timeout_ms(args[5]);
+    fs_deadline_t total = FS_FOREVER;
+    if (args[6] != mp_const_none) {
+        total = fs_uint_arg(args[6], MP_QSTR_deadline, 0, 0xffffffff, false);
+    }
     for (size_t i = p->used; i-- > 0;) {
         fs_conn_obj_t *c = p->idle[i];
         if (!mp_obj_equal(c->key, key)) {
@@ -79,10 +87,7 @@ static mp_obj_t pool_connect(size_t n_args, const mp_obj_t *args) {
         fs_stats.discarded++;
         fs_conn_close(c);
     }
-    uint32_t connect_ms = fs_timeout_ms(args[5]);
-    fs_deadline_t total =
-        args[6] == mp_const_none ? FS_FOREVER : (fs_deadline_t)mp_obj_get_int_truncated(args[6]);
-    fs_conn_obj_t *c = fs_conn_open(args[2], mp_obj_get_int(args[3]), tls, connect_ms, total);
+    fs_conn_obj_t *c = fs_conn_open(args[2], port, tls, connect_ms, total);
     if (p->size > 0) {
         c->pool = args[0];
         c->key = key;

@@ -50,7 +50,23 @@ static void settle(fs_response_obj_t *r) {
     }
 }
 
-static mp_obj_t py_helper(qstr name);
+// A function of fastsock_more.py: cold paths (error messages, parsing rarely used headers, line
+// splitting) are cheaper in frozen bytecode than in flash-resident C, and load on first use.
+static mp_obj_t py_helper(qstr name) {
+    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock_more, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    return mp_load_attr(mod, name);
+}
+
+mp_uint_t fs_uint_arg(mp_obj_t o, qstr name, mp_uint_t lo, mp_uint_t hi, bool clamp) {
+    mp_int_t v = mp_obj_is_small_int(o) ? MP_OBJ_SMALL_INT_VALUE(o) : -1;
+    if (v >= 0 && (mp_uint_t)v >= lo && (mp_uint_t)v <= hi) {
+        return v;
+    }
+    // Anything else (bools, ints past a small int, other types, errors) in fastsock_more._int_arg.
+    mp_obj_t args[5] = { o, MP_OBJ_NEW_QSTR(name), MP_OBJ_NEW_SMALL_INT(lo),
+                         mp_obj_new_int_from_uint(hi), mp_obj_new_bool(clamp) };
+    return mp_obj_get_int_truncated(mp_call_function_n_kw(py_helper(MP_QSTR__int_arg), 5, 0, args));
+}
 
 mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     fs_response_obj_t *r = mp_obj_malloc(fs_response_obj_t, &fs_response_type);
@@ -308,13 +324,6 @@ static mp_obj_t response_json(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_json_obj, response_json);
 
-// A function of fastsock_more.py: cold paths (error messages, parsing rarely used headers, line
-// splitting) are cheaper in frozen bytecode than in flash-resident C, and load on first use.
-static mp_obj_t py_helper(qstr name) {
-    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock_more, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-    return mp_load_attr(mod, name);
-}
-
 // raise_for_status(): fastsock.HTTPError for 4xx and 5xx.
 static mp_obj_t response_raise_for_status(mp_obj_t self_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
@@ -458,37 +467,33 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
     return written;
 }
 
-// save(path_or_stream, progress=None, piece=4096): the body to a file (path) or any stream or
-// object with write(); progress(done, total) after each piece. Returns the byte count. Any
+// _save(target, progress, piece): save()'s work, once fastsock_more._save has checked the
+// arguments (a bad one leaves the response as it was): the body to a file (path) or any stream
+// or object with write(); progress(done, total) after each piece. Returns the byte count. Any
 // failure closes the connection at once and is kept for later reads.
-static mp_obj_t response_save(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
-    enum { ARG_target, ARG_progress, ARG_piece };
-    static const mp_arg_t allowed[] = {
-        { MP_QSTR_target, MP_ARG_REQUIRED | MP_ARG_OBJ, { .u_obj = MP_OBJ_NULL } },
-        { MP_QSTR_progress, MP_ARG_OBJ, { .u_obj = mp_const_none } },
-        { MP_QSTR_piece, MP_ARG_INT, { .u_int = 4096 } },
-    };
-    mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
-    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
-    fs_response_obj_t *r = MP_OBJ_TO_PTR(pos_args[0]);
-    if (a[ARG_piece].u_int <= 0) {
+static mp_obj_t response_save(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    fs_response_obj_t *r = MP_OBJ_TO_PTR(args[0]);
+    mp_obj_t progress = args[2];
+    mp_int_t piece = mp_obj_get_int(args[3]);
+    if (piece <= 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("piece must be > 0"));
     }
     check(r);
     if (content_of(r) == MP_OBJ_NULL && (r->conn == NULL || r->conn->body_read > 0)) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("the body was already consumed"));
     }
-    mp_obj_t f = a[ARG_target].u_obj;
-    bool opened = mp_obj_is_str(f);
+    // f[0]: the target, or the file opened for a path (in memory: read again after a failure).
+    mp_obj_t f[2] = { args[1], MP_OBJ_NEW_QSTR(MP_QSTR_wb) };
+    bool opened = mp_obj_is_str(f[0]);
     if (opened) {
-        mp_obj_t oargs[2] = { f, MP_OBJ_NEW_QSTR(MP_QSTR_wb) };
-        f = mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), 2, 0, oargs);
+        f[0] = mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mp_builtin_open_obj), 2, 0, f);
     }
     uint64_t written = 0;
     nlr_buf_t nlr;
     r->busy = true;
     if (nlr_push(&nlr) == 0) {
-        written = save_body(r, f, a[ARG_progress].u_obj, (size_t)a[ARG_piece].u_int);
+        written = save_body(r, f[0], progress, (size_t)piece);
         nlr_pop();
     } else {
         // The body is partly consumed and the exchange cannot go on: close the connection now
@@ -503,17 +508,17 @@ static mp_obj_t response_save(size_t n_args, const mp_obj_t *pos_args, mp_map_t 
             r->error = MP_OBJ_FROM_PTR(nlr.ret_val);
         }
         if (opened) {
-            mp_stream_close(f);
+            mp_stream_close(f[0]);
         }
         nlr_jump(nlr.ret_val);
     }
     r->busy = false;
     if (opened) {
-        mp_stream_close(f);
+        mp_stream_close(f[0]);
     }
     return mp_obj_new_int_from_ull(written);
 }
-static MP_DEFINE_CONST_FUN_OBJ_KW(response_save_obj, 2, response_save);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(response_save_obj, 4, 4, response_save);
 
 // iter_content(chunk_size=1024, view=False): an iterator over the body in pieces of at most
 // chunk_size bytes, as bytes; chunk_size=None: each piece is whatever has arrived (at least one
@@ -643,36 +648,36 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     return piece;
 }
 
+MP_NOINLINE static mp_obj_t new_iter(mp_obj_t self_in, size_t chunk, bool view, bool arrived) {
+    fs_iter_obj_t *it = mp_obj_malloc(fs_iter_obj_t, &mp_type_polymorph_iter);
+    it->iternext = iter_next;
+    it->r = MP_OBJ_TO_PTR(self_in);
+    it->chunk = chunk;
+    it->offset = 0;
+    it->view = NULL;
+    it->buf = NULL;
+    it->want_view = view;
+    it->arrived = arrived;
+    return MP_OBJ_FROM_PTR(it);
+}
+
 static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
     enum { ARG_chunk_size, ARG_view };
     static const mp_arg_t allowed[] = {
         { MP_QSTR_chunk_size, MP_ARG_OBJ, { .u_obj = MP_OBJ_NEW_SMALL_INT(1024) } },
-        { MP_QSTR_view, MP_ARG_BOOL, { .u_bool = false } },
+        { MP_QSTR_view, MP_ARG_OBJ, { .u_obj = mp_const_false } },
     };
     mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
-    // Any positive int; sizes past what one piece can be are clamped, never wrapped.
+    // Any positive int (True is 1, as in requests); sizes past what one piece can be are
+    // clamped, never wrapped.
     mp_obj_t cs = a[ARG_chunk_size].u_obj;
     bool arrived = cs == mp_const_none;
-    if (!arrived && mp_obj_int_sign(cs) <= 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("chunk_size must be > 0"));
+    size_t chunk = arrived ? VIEW_BUF_MAX : fs_uint_arg(cs, MP_QSTR_chunk_size, 1, INT32_MAX, true);
+    if (!mp_obj_is_bool(a[ARG_view].u_obj)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("view must be True or False"));
     }
-    size_t chunk = (size_t)INT32_MAX;
-    if (arrived) {
-        chunk = VIEW_BUF_MAX;
-    } else if (mp_obj_is_small_int(cs)) {
-        chunk = (size_t)MP_OBJ_SMALL_INT_VALUE(cs);
-    }
-    fs_iter_obj_t *it = mp_obj_malloc(fs_iter_obj_t, &mp_type_polymorph_iter);
-    it->iternext = iter_next;
-    it->r = MP_OBJ_TO_PTR(pos_args[0]);
-    it->chunk = chunk > INT32_MAX ? INT32_MAX : chunk;
-    it->offset = 0;
-    it->view = NULL;
-    it->buf = NULL;
-    it->want_view = a[ARG_view].u_bool;
-    it->arrived = arrived;
-    return MP_OBJ_FROM_PTR(it);
+    return new_iter(pos_args[0], chunk, a[ARG_view].u_obj == mp_const_true, arrived);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_iter_content_obj, 1, response_iter_content);
 
@@ -811,8 +816,13 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = mp_obj_new_float((mp_float_t)r->elapsed_ms / 1000);
             return;
         case MP_QSTR_iter_lines:
-            // A method written in Python: fastsock_more._iter_lines bound to this response.
-            dest[0] = py_helper(MP_QSTR__iter_lines);
+        case MP_QSTR_read:
+        case MP_QSTR_save:
+            // Methods written in Python: fastsock_more's function of the same name with a "_"
+            // before it, bound to this response.
+            dest[0] = py_helper(attr == MP_QSTR_read   ? MP_QSTR__read
+                                : attr == MP_QSTR_save ? MP_QSTR__save
+                                                       : MP_QSTR__iter_lines);
             dest[1] = self_in;
             return;
         default:
@@ -836,10 +846,10 @@ static void response_print(const mp_print_t *print, mp_obj_t self_in, mp_print_k
 static const mp_rom_map_elem_t response_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&response_close_obj) },
     { MP_ROM_QSTR(MP_QSTR_json), MP_ROM_PTR(&response_json_obj) },
-    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&response_readinto_obj) },
     { MP_ROM_QSTR(MP_QSTR_iter_content), MP_ROM_PTR(&response_iter_content_obj) },
-    { MP_ROM_QSTR(MP_QSTR_save), MP_ROM_PTR(&response_save_obj) },
+    { MP_ROM_QSTR(MP_QSTR__save), MP_ROM_PTR(&response_save_obj) },
+    { MP_ROM_QSTR(MP_QSTR__rawread), MP_ROM_PTR(&mp_stream_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_raise_for_status), MP_ROM_PTR(&response_raise_for_status_obj) },
     { MP_ROM_QSTR(MP_QSTR_tls), MP_ROM_PTR(&response_tls_obj) },
     { MP_ROM_QSTR(MP_QSTR__read_body), MP_ROM_PTR(&response_read_body_obj) },

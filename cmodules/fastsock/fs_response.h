@@ -16,4 +16,9 @@ extern const mp_obj_type_t fs_response_type;
 // headers, fs_headers.h); it owns c from here. url: for .url, or None.
 mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url);
 
+// Argument checks for every C entry point. An int argument in lo..hi (lo a small int; a bool
+// counts as an int, as in CPython; any size, compared without truncation): TypeError for other
+// types, ValueError outside the range, or with clamp hi for anything above it.
+mp_uint_t fs_uint_arg(mp_obj_t o, qstr name, mp_uint_t lo, mp_uint_t hi, bool clamp);
+
 #endif // FS_RESPONSE_H

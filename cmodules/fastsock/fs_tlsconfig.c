@@ -10,6 +10,7 @@
 
 #include "fs_conn.h"
 #include "fs_exc.h"
+#include "fs_response.h"
 #include "fs_tlsconfig.h"
 
 typedef struct {
@@ -21,12 +22,20 @@ typedef struct {
 static mp_obj_t tlsconfig_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
                                    const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 2, false);
-    bool verify = n_args < 1 || mp_obj_is_true(args[0]);
+    // A bool only: TLSConfig([]) or TLSConfig(None) must not turn verification off.
+    if (n_args > 0 && !mp_obj_is_bool(args[0])) {
+        mp_raise_TypeError(MP_ERROR_TEXT("verify must be True or False"));
+    }
+    bool verify = n_args < 1 || args[0] == mp_const_true;
     const uint8_t *ca = NULL;
     size_t ca_len = 0;
     if (n_args > 1 && args[1] != mp_const_none) {
         mp_buffer_info_t bi;
         mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
+        if (bi.len == 0) {
+            // Else it would read as "no ca=" and the default store would be used.
+            mp_raise_ValueError(MP_ERROR_TEXT("ca= is empty"));
+        }
         ca = bi.buf;
         ca_len = bi.len;
     }

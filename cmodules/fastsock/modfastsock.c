@@ -79,11 +79,8 @@ static MP_DEFINE_CONST_FUN_OBJ_0(fastsock_reset_stats_obj, fastsock_reset_stats)
 static mp_obj_t fastsock_tls_limit(size_t n_args, const mp_obj_t *args) {
     mp_obj_t old = fs_tls_limit ? mp_obj_new_int_from_uint(fs_tls_limit) : mp_const_none;
     if (n_args > 0) {
-        mp_int_t n = args[0] == mp_const_none ? 0 : mp_obj_get_int(args[0]);
-        if (n < 0) {
-            mp_raise_ValueError(MP_ERROR_TEXT("limit must be >= 0 or None"));
-        }
-        fs_tls_limit = (size_t)n;
+        fs_tls_limit =
+            args[0] == mp_const_none ? 0 : fs_uint_arg(args[0], MP_QSTR_limit, 0, SIZE_MAX, false);
     }
     return old;
 }
