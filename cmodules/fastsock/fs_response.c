@@ -37,8 +37,10 @@ typedef struct {
     mp_obj_t tls;        // the connection's tls() info (https), else None
     mp_obj_t decoder;    // Content-Encoding gzip/deflate: a DeflateIO over the raw body, else NULL
     mp_int_t status;
+    size_t raw_off;      // eager: how much of the stored body the stream reads have handed out
     uint32_t elapsed_ms; // from the start of the request to its head parsed
     bool busy;           // save() is running Python code
+    bool eager;          // the body was read before the call returned (stream=False)
 } fs_response_obj_t;
 
 // Hand the connection back once its body is complete.
@@ -85,7 +87,9 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     r->decoder = MP_OBJ_NULL;
     r->status = c->head.status;
     r->elapsed_ms = fs_clock_ms() - c->sent_ms;
+    r->raw_off = 0;
     r->busy = false;
+    r->eager = false;
 #if FS_TLS
     if (c->tls != NULL) {
         r->tls = fs_conn_tls_info(c);
@@ -249,7 +253,7 @@ static void read_all(fs_response_obj_t *r) {
 // MicroPython's allocator moves its search start only after single-block allocations; made
 // after the request's heap frames are freed, it lands in their hole and keeps the next
 // searches short (made inside them, each request would rescan all garbage since the last GC).
-static mp_obj_t content_of(fs_response_obj_t *r) {
+MP_NOINLINE static mp_obj_t content_of(fs_response_obj_t *r) {
     if (r->content == MP_OBJ_NULL && r->body.buf != NULL) {
         r->content = fs_new_bytes(&r->body);
         r->body.buf = NULL;
@@ -274,8 +278,12 @@ static mp_obj_t response_content(fs_response_obj_t *r) {
     return content_of(r);
 }
 
+// _read_body(): the body read before the call returns (stream=False); r.raw then reads it from
+// the start, as micropython-lib's requests does.
 static mp_obj_t response_read_body(mp_obj_t self_in) {
-    fetch(MP_OBJ_TO_PTR(self_in));
+    fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
+    fetch(r);
+    r->eager = true;
     return self_in;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_read_body_obj, response_read_body);
@@ -334,13 +342,30 @@ static mp_obj_t response_raise_for_status(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_raise_for_status_obj, response_raise_for_status);
 
+// The stream's reads (readinto, read, r.raw): the body from the receive buffers; a body read
+// eagerly is read from its stored bytes instead, from the start, once. No failure is raised
+// for a stored body.
+static size_t stored_read(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+    size_t n;
+    const char *data = mp_obj_str_get_data(content_of(r), &n);
+    n = n - r->raw_off < len ? n - r->raw_off : len;
+    memcpy(buf, data + r->raw_off, n);
+    fs_stats.bytes_copied += n;
+    r->raw_off += n;
+    return n;
+}
+
+static size_t raw_read(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+    return r->eager ? stored_read(r, buf, len) : read_into(r, buf, len);
+}
+
 // readinto(buf): body bytes into buf (one copy, no allocation); 0 at the end.
 static mp_obj_t response_readinto(mp_obj_t self_in, mp_obj_t buf_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
     mp_buffer_info_t buf;
     mp_get_buffer_raise(buf_in, &buf, MP_BUFFER_WRITE);
     check(r);
-    return MP_OBJ_NEW_SMALL_INT(read_into(r, buf.buf, buf.len));
+    return MP_OBJ_NEW_SMALL_INT(raw_read(r, buf.buf, buf.len));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(response_readinto_obj, response_readinto);
 
@@ -681,6 +706,12 @@ static mp_obj_t response_iter_content(size_t n_args, const mp_obj_t *pos_args, m
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(response_iter_content_obj, 1, response_iter_content);
 
+// for piece in r: iter_content(128), as requests' Response.__iter__.
+static mp_obj_t response_getiter(mp_obj_t self_in, mp_obj_iter_buf_t *iter_buf) {
+    (void)iter_buf;
+    return new_iter(self_in, 128, false, false);
+}
+
 static mp_obj_t response_tls(mp_obj_t self_in) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
     return r->tls;
@@ -700,6 +731,9 @@ static mp_uint_t response_stream_read(mp_obj_t self_in, void *buf, mp_uint_t siz
         mp_obj_t e = mp_obj_exception_get_value(r->error);
         *errcode = mp_obj_is_small_int(e) ? MP_OBJ_SMALL_INT_VALUE(e) : MP_EIO;
         return MP_STREAM_ERROR;
+    }
+    if (r->eager) {
+        return stored_read(r, buf, size);
     }
     if (r->conn == NULL || size == 0) {
         return 0;
@@ -858,6 +892,6 @@ static const mp_rom_map_elem_t response_locals_table[] = {
 };
 static MP_DEFINE_CONST_DICT(response_locals_dict, response_locals_table);
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_response_type, MP_QSTR_Response, MP_TYPE_FLAG_NONE, print,
-                         response_print, attr, response_attr, protocol, &response_stream_p,
-                         locals_dict, &response_locals_dict);
+MP_DEFINE_CONST_OBJ_TYPE(fs_response_type, MP_QSTR_Response, MP_TYPE_FLAG_ITER_IS_GETITER, print,
+                         response_print, attr, response_attr, iter, response_getiter, protocol,
+                         &response_stream_p, locals_dict, &response_locals_dict);
