@@ -190,6 +190,9 @@ ENTRIES = [
     ("close", "r", "r.close(V)", NO_ARGS),
     ("raise_for_status", "r", "r.raise_for_status(V)", NO_ARGS),
     ("tls", "r", "r.tls(V)", NO_ARGS),
+    # A charset .text cannot decode ('x') is a LookupError naming it.
+    ("Response.encoding=", "r", "setattr(r, 'encoding', V) or r.text",
+     Param({"none"}, errors={n: "LookupError" if n in STRS else "TypeError" for n in VALUES})),
 ]
 
 FALSY = ("bytearray0", "dict", "none", "zero")

@@ -6,9 +6,12 @@ the bytes nginx serves (sha256 of the saved file), what CPython requests compute
 headers and bodies (get_encoding_from_headers, str(content, encoding)), and what it sends for the
 same multipart call (tests/wire.py)."""
 
+import ast
 import hashlib
 
 import pytest
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 
 from conftest import sha256_file
 from rawserver import RawServer, routes
@@ -117,4 +120,87 @@ def test_iterating_a_response_gives_128_byte_pieces(mp, body_server, tmp_path):
     first, second = out.splitlines()
     assert first == "True %d 128" % -(-len(BODY) // 128)
     assert second.startswith("True ") and second.endswith(" 128")
+
+
+# 5. encoding from Content-Type (requests.utils.get_encoding_from_headers) and text with it.
+
+LATIN = bytes(range(32, 256))
+UTF8 = "caf\u00e9 \u20ac \U0001f600 ".encode() * 3
+ENCODING_CASES = [
+    (b"text/plain", LATIN),
+    (b"text/html; charset=\"UTF-8\"", UTF8),
+    (b"text/html; charset='utf8'", UTF8),
+    (b"application/json", UTF8),
+    (b"application/octet-stream", UTF8),
+    (None, UTF8),
+    (b"TEXT/PLAIN", UTF8),  # requests looks for "text" case-sensitively
+    (b"text/plain; charset=iso-8859-1", LATIN),
+    (b"text/plain;charset=ISO_8859-1", LATIN),
+    (b"text/csv; charset=latin1", LATIN),
+    (b"text/csv; charset=Latin-1", LATIN),
+    (b"text/csv; charset=L1", LATIN),
+    (b"text/plain; charset=us-ascii", b"plain ascii"),
+    (b"text/plain; charset=ascii; charset=latin-1", LATIN),  # the last one, as requests
+    (b"application/x-text-thing", LATIN),  # "text" anywhere in the type
+    (b"text/plain; charset", LATIN),  # a parameter without "=" is no charset
+    (b"text/plain", b""),
+]
+
+
+def test_encoding_and_text_as_requests(mp, tmp_path):
+    table = {"/%d" % i: ok(body, *([b"Content-Type: " + ct] if ct else [])) for i, (ct, body) in enumerate(ENCODING_CASES)}
+    with RawServer(routes(table)) as srv:
+        out = mp.run(
+            """
+            import fastsock
+            s = fastsock.Session()
+            for i in range(%d):
+                r = s.get(%r + str(i))
+                print(repr((r.encoding, [ord(c) for c in r.text])))  # code points: repr differs
+            """ % (len(ENCODING_CASES), srv.url("/")),
+            tmp_path,
+        )
+    got = [ast.literal_eval(line) for line in out.splitlines()]
+    want = []
+    for ct, body in ENCODING_CASES:
+        enc = get_encoding_from_headers(CaseInsensitiveDict({"content-type": ct.decode()} if ct else {}))
+        # requests guesses with chardet without an encoding; fastsock reads UTF-8 then.
+        want.append((enc, [ord(c) for c in str(body, enc or "utf-8")]))
+    assert got == want
+
+
+def test_text_refuses_charsets_it_cannot_decode_and_encoding_is_settable(mp, tmp_path):
+    table = {"/sjis": ok("\u65e5\u672c".encode("shift_jis"), b"Content-Type: text/plain; charset=Shift_JIS"),
+             "/latin": ok(LATIN, b"Content-Type: text/plain")}
+    with RawServer(routes(table)) as srv:
+        out = mp.run(
+            """
+            import fastsock
+            r = fastsock.get(%r)
+            try:
+                r.text
+            except LookupError as e:
+                print("LookupError", e)
+            r.encoding = "latin-1"
+            print(r.encoding, [ord(c) for c in r.text])
+            r = fastsock.get(%r)
+            r.encoding = None  # UTF-8, as fastsock read text before
+            try:
+                r.text
+            except UnicodeError:
+                print("UnicodeError")
+            r.encoding = b"utf-8"  # kept as set, as requests does; .text needs a str
+            try:
+                r.text
+            except TypeError as e:
+                print("TypeError", e)
+            r.encoding = "utf-8"
+            print(r.encoding)
+            """ % (srv.url("/sjis"), srv.url("/latin")),
+            tmp_path,
+        )
+    lines = out.splitlines()
+    assert lines[0] == "LookupError unsupported charset 'Shift_JIS': use r.content (bytes) and decode it yourself"
+    assert lines[1] == "latin-1 %s" % list("\u65e5\u672c".encode("shift_jis"))
+    assert lines[2:] == ["UnicodeError", "TypeError encoding must be a str or None", "utf-8"], out
 

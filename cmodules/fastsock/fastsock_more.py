@@ -188,6 +188,58 @@ def _line(r, line, delimiter, max_line):
     return line
 
 
+def _encoding(r):
+    # Response.encoding from Content-Type, as requests.utils.get_encoding_from_headers: the
+    # charset parameter (quotes stripped), else ISO-8859-1 for text, UTF-8 for JSON, else None.
+    ctype = r.headers.get("content-type")
+    if not ctype:
+        return None
+    tokens = ctype.split(";")
+    charset = None
+    for param in tokens[1:]:
+        key, eq, value = param.strip().partition("=")
+        if eq and key.strip("\"' ").lower() == "charset":
+            charset = value.strip("\"' ")  # the last one, as requests' dict of parameters keeps
+    if charset is not None:
+        return charset.strip("'\"")
+    ctype = tokens[0].strip()
+    if "text" in ctype:
+        return "ISO-8859-1"
+    if "application/json" in ctype:
+        return "utf-8"
+    return None
+
+
+# Charsets .text decodes, by CPython's names for them (normalised): ISO-8859-1 byte by byte;
+# UTF-8 (the common spellings are recognised in C) and the 7-bit ASCII ones, its subset, as UTF-8.
+_LATIN1 = ("iso_8859_1", "iso8859_1", "8859", "cp819", "latin", "latin_1", "latin1", "l1", "iso_ir_100",
+           "csisolatin1", "ibm819", "iso_8859_1:1987")
+_UTF8 = ("utf_8", "utf8", "utf", "u8", "cp65001", "ascii", "us_ascii", "646", "us", "ansi_x3.4_1968",
+         "iso646_us", "cp367", "csascii", "ibm367", "iso_ir_6")
+
+
+def _text(r):
+    # Response.text: the body decoded with r.encoding. UTF-8 as MicroPython's str decodes it
+    # (for None and ASCII too); ISO-8859-1 in C (r._latin1_text()); other charsets refused.
+    enc = r.encoding
+    if enc is not None and _latin1(enc):
+        return r._latin1_text()
+    return str(r.content, "utf-8")
+
+
+def _latin1(encoding):
+    # True when .text decodes `encoding` as ISO-8859-1, False for UTF-8 and ASCII; any other is
+    # refused rather than decoded wrongly.
+    if not isinstance(encoding, str):
+        raise TypeError("encoding must be a str or None")
+    name = encoding.strip().lower().replace("-", "_").replace(" ", "_")
+    if name in _LATIN1:
+        return True
+    if name in _UTF8:
+        return False
+    raise LookupError("unsupported charset %r: use r.content (bytes) and decode it yourself" % encoding)
+
+
 def _is_redirect(r):
     # Response.is_redirect, as requests: a redirect status with a Location to go to.
     return r.status_code in _REDIRECTS and "location" in r.headers

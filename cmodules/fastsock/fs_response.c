@@ -32,7 +32,7 @@ typedef struct {
     vstr_t body;         // the body once read (body.buf NULL until then), made bytes on demand
     mp_obj_t headers;    // Headers view once asked for, else MP_OBJ_NULL
     mp_obj_t history;    // redirects followed (list), else MP_OBJ_NULL
-    mp_obj_t encoding;   // for .text
+    mp_obj_t encoding;   // for .text: from Content-Type on first use (MP_OBJ_NULL until then)
     mp_obj_t error;      // the exception the body failed with, else MP_OBJ_NULL
     mp_obj_t tls;        // the connection's tls() info (https), else None
     mp_obj_t decoder;    // Content-Encoding gzip/deflate: a DeflateIO over the raw body, else NULL
@@ -81,7 +81,7 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     r->body.buf = NULL;
     r->headers = MP_OBJ_NULL;
     r->history = MP_OBJ_NULL;
-    r->encoding = MP_OBJ_NEW_QSTR(MP_QSTR_utf_hyphen_8);
+    r->encoding = MP_OBJ_NULL;
     r->error = MP_OBJ_NULL;
     r->tls = mp_const_none;
     r->decoder = MP_OBJ_NULL;
@@ -790,7 +790,35 @@ static const uint16_t py_attrs[][2] = {
     { MP_QSTR_is_permanent_redirect, MP_QSTR__is_permanent_redirect },
     { MP_QSTR_links, MP_QSTR__links },
     { MP_QSTR_cookies, MP_QSTR__response_cookies },
+    { MP_QSTR_text, MP_QSTR__text },
 };
+
+// .encoding: set by the program, else from Content-Type as requests' get_encoding_from_headers.
+static mp_obj_t response_encoding(fs_response_obj_t *r) {
+    if (r->encoding == MP_OBJ_NULL) {
+        r->encoding = mp_call_function_1(py_helper(MP_QSTR__encoding), MP_OBJ_FROM_PTR(r));
+    }
+    return r->encoding;
+}
+
+// _latin1_text(): the body as ISO-8859-1 text, for .text (fastsock_more._text): each byte is
+// the code point of its value, converted here in one pass with no copy but the result.
+static mp_obj_t response_latin1_text(mp_obj_t self_in) {
+    mp_obj_t body = response_content(MP_OBJ_TO_PTR(self_in));
+    size_t n;
+    const uint8_t *p = (const uint8_t *)mp_obj_str_get_data(body, &n);
+    size_t high = 0;
+    for (size_t i = 0; i < n; i++) {
+        high += p[i] >> 7;
+    }
+    vstr_t v;
+    vstr_init(&v, n + high + 1); // sized for the result: vstr_add_char writes each as UTF-8
+    for (size_t i = 0; i < n; i++) {
+        vstr_add_char(&v, p[i]);
+    }
+    return mp_obj_new_str_from_utf8_vstr(&v);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(response_latin1_text_obj, response_latin1_text);
 
 static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
@@ -831,10 +859,6 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         case MP_QSTR_content:
             dest[0] = response_content(r);
             return;
-        case MP_QSTR_text:
-            dest[0] = mp_obj_str_make_new(&mp_type_str, 2, 0,
-                                          (mp_obj_t[]){ response_content(r), r->encoding });
-            return;
         case MP_QSTR_raw:
             // The response is the body's stream: the connection stays its own.
             dest[0] = self_in;
@@ -843,7 +867,7 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = r->history != MP_OBJ_NULL ? r->history : mp_const_empty_tuple;
             return;
         case MP_QSTR_encoding:
-            dest[0] = r->encoding;
+            dest[0] = response_encoding(r);
             return;
         case MP_QSTR_elapsed:
             // Seconds as a float (MicroPython has no timedelta).
@@ -887,6 +911,7 @@ static const mp_rom_map_elem_t response_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_raise_for_status), MP_ROM_PTR(&response_raise_for_status_obj) },
     { MP_ROM_QSTR(MP_QSTR_tls), MP_ROM_PTR(&response_tls_obj) },
     { MP_ROM_QSTR(MP_QSTR__read_body), MP_ROM_PTR(&response_read_body_obj) },
+    { MP_ROM_QSTR(MP_QSTR__latin1_text), MP_ROM_PTR(&response_latin1_text_obj) },
     { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
     { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&response_exit_obj) },
 };
