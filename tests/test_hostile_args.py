@@ -193,6 +193,11 @@ ENTRIES = [
     # A charset .text cannot decode ('x') is a LookupError naming it.
     ("Response.encoding=", "r", "setattr(r, 'encoding', V) or r.text",
      Param({"none"}, errors={n: "LookupError" if n in STRS else "TypeError" for n in VALUES})),
+    # Headers
+    ("Headers[]", "h", "h[V]", Param(errors={n: "KeyError" if n in STRS else "TypeError" for n in VALUES})),
+    ("Headers.in", "h", "V in h", Param(STRS, errors={n: "TypeError" for n in VALUES})),
+    ("Headers.get", "h", "h.get(V)", Param(STRS, errors={n: "TypeError" for n in VALUES})),
+    ("Headers.get_all", "h", "h.get_all(V)", Param(STRS, errors={n: "TypeError" for n in VALUES})),
 ]
 
 FALSY = ("bytearray0", "dict", "none", "zero")

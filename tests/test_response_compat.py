@@ -8,6 +8,7 @@ same multipart call (tests/wire.py)."""
 
 import ast
 import hashlib
+import json
 
 import pytest
 from requests.structures import CaseInsensitiveDict
@@ -204,3 +205,51 @@ def test_text_refuses_charsets_it_cannot_decode_and_encoding_is_settable(mp, tmp
     assert lines[1] == "latin-1 %s" % list("\u65e5\u672c".encode("shift_jis"))
     assert lines[2:] == ["UnicodeError", "TypeError encoding must be a str or None", "utf-8"], out
 
+
+# 6. Headers as a dict: dict(), items(), keys(), copy(), json.dumps.
+
+HEAD_FIELDS = [b"Content-Type: text/plain", b"X-Dup: a", b"X-Dup: b", b"Set-Cookie: s=1; Path=/",
+               b"Set-Cookie: t=2", b"X-Quote: say \"hi\"\\"]
+
+
+def test_headers_are_a_dict(mp, tmp_path):
+    with RawServer(routes({"/h": ok(b"x", *HEAD_FIELDS)})) as srv:
+        out = mp.run(
+            """
+            import fastsock, json
+            r = fastsock.get(%r)
+            h = r.headers
+            d = dict(h)
+            print(repr(sorted(d.items())))
+            print(sorted(h.items()) == sorted(d.items()), sorted(h.keys()) == sorted(d), sorted(h.values()) == sorted(d.values()))
+            c = h.copy()
+            print(type(c) is dict, c == d, len(h) == len(d), isinstance(h, dict), h == d, d == h)
+            print(json.dumps(dict(r.headers)))
+            print(json.loads(json.dumps(h)) == d)
+            print(h["CONTENT-TYPE"], "x-dup" in h, "X-DUP" in h, repr(h.get_all("X-Dup")), h.get("nope", 7))
+            print(sorted(k for k in h) == sorted(d), repr(h)[:1])
+            def store():
+                h["a"] = "b"
+            for act in (lambda: h.pop("x-dup"), lambda: h.update({}), lambda: h.clear(), lambda: h.setdefault("a", "b"),
+                        lambda: h.popitem(), store):
+                try:
+                    act()
+                    print("mutated")
+                except TypeError as e:
+                    print("TypeError", e)
+            print(len(h), h.get_all("set-cookie"))
+            """ % srv.url("/h"),
+            tmp_path,
+        )
+    lines = out.splitlines()
+    want = {"content-type": "text/plain", "x-dup": "a, b", "set-cookie": "s=1; Path=/, t=2",
+            "x-quote": 'say "hi"\\', "content-length": "1"}
+    assert dict(ast.literal_eval(lines[0])) == want
+    assert lines[1:3] == ["True True True", "True True True True True True"]
+    assert json.loads(lines[3]) == want
+    assert lines[4:6] == ["True", "text/plain True True ['a', 'b'] 7"]
+    assert lines[6] == "True {"
+    # dict's own mutators refuse the headers' fixed map (a TypeError without words).
+    assert [line.split(" ", 1)[0] for line in lines[7:13]] == ["TypeError"] * 6
+    assert lines[12] == "TypeError response headers are read-only"
+    assert lines[13] == "5 ['s=1; Path=/', 't=2']"

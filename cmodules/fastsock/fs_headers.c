@@ -150,93 +150,97 @@ mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name_in, mp_obj_t dflt) {
     return s;
 }
 
-typedef struct {
-    mp_obj_t dict;
-    mp_obj_t packed;
-} dict_ctx_t;
-
-static bool dict_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
-    (void)val;
-    (void)vlen;
-    dict_ctx_t *d = ctx;
-    mp_obj_t key = fs_headers_str((const char *)name, nlen);
-    mp_map_elem_t *e =
-        mp_map_lookup(mp_obj_dict_get_map(d->dict), key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
-    if (e->value == MP_OBJ_NULL) {
-        // The lookup joins repeated fields; iteration is rare, so its rescans are cheap enough.
-        e->value = fs_headers_lookup(d->packed, key, mp_const_none);
-    }
-    return true;
-}
-
-mp_obj_t fs_headers_dict_of(mp_obj_t packed) {
-    dict_ctx_t d = { mp_obj_new_dict(0), packed };
-    each_field(packed, dict_cb, &d);
-    return d.dict;
-}
-
-// ---- _fastsock.Headers: the read-only, case-insensitive mapping a Response's .headers is.
+// ---- _fastsock.Headers: the read-only, case-insensitive mapping a Response's .headers is. It
+// is a dict underneath, as MicroPython's dict() and json take only real dicts: filled with every
+// field (lower-cased name -> value, repeated fields joined) when a program first reads it, so
+// dict's own keys(), values(), items() and iteration see them; lookups walk the packed block
+// (any case). Its map is fixed, so dict's own mutators refuse it, and only fastsock's own
+// Headers have one: a Headers() made by calling the type is a plain dict's size, with no packed
+// block.
 
 typedef struct {
-    mp_obj_base_t base;
-    mp_obj_t packed;
-    mp_obj_t dict; // all fields, made on first iteration
+    mp_obj_dict_t dict;
+    mp_obj_t packed; // read only while dict.map.is_fixed (fastsock's own)
 } fs_headers_obj_t;
 
 mp_obj_t fs_headers_new(mp_obj_t packed) {
     fs_headers_obj_t *h = mp_obj_malloc(fs_headers_obj_t, &fs_headers_type);
+    h->dict.map = (mp_map_t){ .is_fixed = 1 }; // empty until filled
     h->packed = packed;
-    h->dict = MP_OBJ_NULL;
     return MP_OBJ_FROM_PTR(h);
 }
 
-// Headers: case-insensitive lookups straight in the packed block; iteration through a dict
-// of all fields made once.
-static mp_obj_t headers_all(fs_headers_obj_t *h) {
-    if (h->dict == MP_OBJ_NULL) {
-        h->dict = fs_headers_dict_of(h->packed);
+static bool fill_cb(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *val, size_t vlen) {
+    (void)val;
+    (void)vlen;
+    fs_headers_obj_t *h = ctx;
+    // Names are tokens (ASCII); a common one is an interned string already.
+    mp_obj_t key = mp_obj_new_str((const char *)name, nlen);
+    mp_map_elem_t *e = mp_map_lookup(&h->dict.map, key, MP_MAP_LOOKUP_ADD_IF_NOT_FOUND);
+    if (e->value == MP_OBJ_NULL) {
+        // The lookup joins repeated fields; filling is rare, so its rescans are cheap enough.
+        e->value = fs_headers_lookup(h->packed, key, mp_const_none);
     }
-    return h->dict;
+    return true;
 }
 
-static mp_obj_t headers_subscr(mp_obj_t self_in, mp_obj_t index, mp_obj_t value) {
+void fs_headers_fill(mp_obj_t self_in) {
     fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
+    mp_map_t *map = &h->dict.map;
+    if (!map->is_fixed || map->table != NULL) {
+        return; // not fastsock's, or filled
+    }
+    // A plain map while it is filled (sized for a typical response), fixed again after.
+    mp_map_init(map, 12);
+    each_field(h->packed, fill_cb, h);
+    map->is_fixed = 1;
+}
+
+// The value of field name (a str, any case; fastsock's own from the packed block), or
+// MP_OBJ_NULL.
+static mp_obj_t headers_find(fs_headers_obj_t *h, mp_obj_t name) {
+    if (!mp_obj_is_str(name)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("header names are str"));
+    }
+    if (!h->dict.map.is_fixed) {
+        mp_map_elem_t *e = mp_map_lookup(&h->dict.map, name, MP_MAP_LOOKUP);
+        return e != NULL ? e->value : MP_OBJ_NULL;
+    }
+    return fs_headers_lookup(h->packed, name, MP_OBJ_NULL);
+}
+
+// A slot of dict's own type (Headers is a dict underneath; a program's is filled).
+#define DICT_SLOT(slot) MP_OBJ_TYPE_GET_SLOT(&mp_type_dict, slot)
+
+static mp_obj_t headers_subscr(mp_obj_t self_in, mp_obj_t index, mp_obj_t value) {
     if (value != MP_OBJ_SENTINEL) {
         mp_raise_TypeError(MP_ERROR_TEXT("response headers are read-only"));
     }
-    mp_obj_t v = fs_headers_lookup(h->packed, index, MP_OBJ_NULL);
+    mp_obj_t v = headers_find(MP_OBJ_TO_PTR(self_in), index);
     if (v == MP_OBJ_NULL) {
         mp_raise_type_arg(&mp_type_KeyError, index);
     }
     return v;
 }
 
-static mp_obj_t headers_binary_op(mp_binary_op_t op, mp_obj_t lhs, mp_obj_t rhs) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(lhs);
+static mp_obj_t headers_binary_op(mp_binary_op_t op, mp_obj_t self_in, mp_obj_t rhs) {
     if (op == MP_BINARY_OP_CONTAINS) {
-        return mp_obj_new_bool(fs_headers_lookup(h->packed, rhs, MP_OBJ_NULL) != MP_OBJ_NULL);
+        return mp_obj_new_bool(headers_find(MP_OBJ_TO_PTR(self_in), rhs) != MP_OBJ_NULL);
     }
-    return MP_OBJ_NULL;
+    return DICT_SLOT(binary_op)(op, self_in, rhs);
 }
 
 static mp_obj_t headers_unary_op(mp_unary_op_t op, mp_obj_t self_in) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
-    if (op == MP_UNARY_OP_LEN) {
-        return mp_obj_len(headers_all(h));
-    }
-    if (op == MP_UNARY_OP_BOOL) {
-        return mp_obj_new_bool(mp_obj_get_int(mp_obj_len(headers_all(h))) > 0);
-    }
-    return MP_OBJ_NULL;
+    return DICT_SLOT(unary_op)(op, self_in);
 }
 
 static mp_obj_t headers_getiter(mp_obj_t self_in, mp_obj_iter_buf_t *iter_buf) {
-    return mp_getiter(headers_all(MP_OBJ_TO_PTR(self_in)), iter_buf);
+    return ((mp_getiter_fun_t)DICT_SLOT(iter))(self_in, iter_buf);
 }
 
 static mp_obj_t headers_get(size_t n_args, const mp_obj_t *args) {
-    fs_headers_obj_t *h = MP_OBJ_TO_PTR(args[0]);
-    return fs_headers_lookup(h->packed, args[1], n_args > 2 ? args[2] : mp_const_none);
+    mp_obj_t v = headers_find(MP_OBJ_TO_PTR(args[0]), args[1]);
+    return v != MP_OBJ_NULL ? v : n_args > 2 ? args[2] : mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
 
@@ -244,6 +248,10 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(headers_get_obj, 2, 3, headers_get);
 // hold commas in their Expires dates, so the joined form cannot be split again).
 static mp_obj_t headers_get_all(mp_obj_t self_in, mp_obj_t name) {
     fs_headers_obj_t *h = MP_OBJ_TO_PTR(self_in);
+    mp_obj_t v = headers_find(h, name);
+    if (v == MP_OBJ_NULL || !h->dict.map.is_fixed) {
+        return mp_obj_new_list(v != MP_OBJ_NULL, &v); // absent, or a Headers() made by hand
+    }
     lookup_t l = { 0 };
     l.name = (const uint8_t *)mp_obj_str_get_data(name, &l.nlen);
     l.all = mp_obj_new_list(0, NULL);
@@ -252,42 +260,45 @@ static mp_obj_t headers_get_all(mp_obj_t self_in, mp_obj_t name) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(headers_get_all_obj, headers_get_all);
 
-// keys(), values(), items(): the dict's own views.
-static mp_obj_t headers_dict_method(mp_obj_t self_in, qstr name) {
-    mp_obj_t dest[2];
-    mp_load_method(headers_all(MP_OBJ_TO_PTR(self_in)), name, dest);
-    return mp_call_method_n_kw(0, 0, dest);
+// copy(): a plain dict of every field.
+static mp_obj_t headers_copy(mp_obj_t self_in) {
+    fs_headers_fill(self_in);
+    return mp_obj_dict_make_new(&mp_type_dict, 1, 0, &self_in);
 }
+static MP_DEFINE_CONST_FUN_OBJ_1(headers_copy_obj, headers_copy);
 
-static mp_obj_t headers_keys(mp_obj_t self_in) {
-    return headers_dict_method(self_in, MP_QSTR_keys);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(headers_keys_obj, headers_keys);
-
-static mp_obj_t headers_values(mp_obj_t self_in) {
-    return headers_dict_method(self_in, MP_QSTR_values);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(headers_values_obj, headers_values);
-
-static mp_obj_t headers_items(mp_obj_t self_in) {
-    return headers_dict_method(self_in, MP_QSTR_items);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(headers_items_obj, headers_items);
-
+// Printed as a dict, as requests prints its headers.
 static void headers_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
-    mp_obj_print_helper(print, headers_all(MP_OBJ_TO_PTR(self_in)), kind);
+    mp_obj_print_helper(print, headers_copy(self_in), kind);
 }
 
-static const mp_rom_map_elem_t headers_locals_table[] = {
-    { MP_ROM_QSTR(MP_QSTR_get), MP_ROM_PTR(&headers_get_obj) },
-    { MP_ROM_QSTR(MP_QSTR_get_all), MP_ROM_PTR(&headers_get_all_obj) },
-    { MP_ROM_QSTR(MP_QSTR_keys), MP_ROM_PTR(&headers_keys_obj) },
-    { MP_ROM_QSTR(MP_QSTR_values), MP_ROM_PTR(&headers_values_obj) },
-    { MP_ROM_QSTR(MP_QSTR_items), MP_ROM_PTR(&headers_items_obj) },
-};
-static MP_DEFINE_CONST_DICT(headers_locals_dict, headers_locals_table);
+// Methods: get, get_all and copy are ours; the rest are dict's own (keys, values, items; its
+// mutators refuse the fixed map with TypeError). A native type's own lookup would stop at its
+// own table.
+static void headers_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return;
+    }
+    const mp_obj_t ours[] = { MP_OBJ_FROM_PTR(&headers_get_obj),
+                              MP_OBJ_FROM_PTR(&headers_get_all_obj),
+                              MP_OBJ_FROM_PTR(&headers_copy_obj) };
+    mp_obj_t fun = attr == MP_QSTR_get ? ours[0] : attr == MP_QSTR_get_all ? ours[1]
+                   : attr == MP_QSTR_copy ? ours[2] : MP_OBJ_NULL;
+    if (fun == MP_OBJ_NULL) {
+        mp_map_elem_t *e = mp_map_lookup(&MP_OBJ_TYPE_GET_SLOT(&mp_type_dict, locals_dict)->map,
+                                         MP_OBJ_NEW_QSTR(attr), MP_MAP_LOOKUP);
+        if (e == NULL) {
+            return;
+        }
+        fun = e->value;
+    }
+    dest[0] = fun;
+    dest[1] = self_in;
+}
 
-MP_DEFINE_CONST_OBJ_TYPE(fs_headers_type, MP_QSTR_Headers, MP_TYPE_FLAG_ITER_IS_GETITER, print,
-                         headers_print, unary_op, headers_unary_op, binary_op, headers_binary_op,
-                         subscr, headers_subscr, iter, headers_getiter, locals_dict,
-                         &headers_locals_dict);
+// make_new is dict's: that is what makes MicroPython's dict() and json treat it as a dict.
+MP_DEFINE_CONST_OBJ_TYPE(fs_headers_type, MP_QSTR_Headers,
+                         MP_TYPE_FLAG_ITER_IS_GETITER | MP_TYPE_FLAG_EQ_CHECKS_OTHER_TYPE, make_new,
+                         mp_obj_dict_make_new, print, headers_print, unary_op, headers_unary_op,
+                         binary_op, headers_binary_op, subscr, headers_subscr, iter,
+                         headers_getiter, attr, headers_attr, parent, &mp_type_dict);

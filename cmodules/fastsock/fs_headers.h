@@ -23,12 +23,11 @@ mp_obj_t fs_headers_lookup(mp_obj_t packed, mp_obj_t name, mp_obj_t dflt);
 // The reason phrase.
 mp_obj_t fs_headers_reason_of(mp_obj_t packed);
 
-// All fields as a dict of lower-cased name -> value.
-mp_obj_t fs_headers_dict_of(mp_obj_t packed);
-
-// _fastsock.Headers over a packed block: lookups straight in it, iteration through a dict
-// made once.
+// _fastsock.Headers over a packed block: a dict underneath, empty until fs_headers_fill puts
+// every field in (lower-cased name -> value, repeated fields joined); lookups walk the packed
+// block until then.
 extern const mp_obj_type_t fs_headers_type;
 mp_obj_t fs_headers_new(mp_obj_t packed);
+void fs_headers_fill(mp_obj_t headers);
 
 #endif // FS_HEADERS_H
