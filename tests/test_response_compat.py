@@ -13,6 +13,8 @@ import json
 import pytest
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from test_request_features import same_multipart
+from wire import WireRecorder, fastsock_wire, requests_wire
 
 from conftest import sha256_file
 from rawserver import RawServer, routes
@@ -59,6 +61,68 @@ def test_chunk_size_is_an_int_or_none(mp, body_server, tmp_path):
         tmp_path,
     )
     assert out.splitlines() == ["True"] * 14 + ["%d {1} True" % len(BODY), "ValueError chunk_size must be >= 1"]
+
+
+# 2. Errors that say what happened.
+
+
+def test_save_names_what_write_returned(mp, body_server, tmp_path):
+    out = mp.run(
+        """
+        import fastsock
+        class Short:
+            def __init__(self, ret):
+                self.ret = ret
+            def write(self, b):
+                return self.ret
+        for ret in (3, "ok", 10**30):
+            try:
+                fastsock.get(%r).save(Short(ret))  # the stored body goes in one write()
+            except OSError as e:
+                print(e.args)
+        r = fastsock.get(%r, stream=True)
+        try:
+            r.save(Short(0), piece=100)
+        except OSError as e:
+            print(e.args[0], e.args[1].split(" for ")[0])
+            print(fastsock.stats()["open"])
+        """ % (body_server.url("/body"), body_server.url("/body")),
+        tmp_path,
+    )
+    n = len(BODY)
+    assert out.splitlines() == [
+        "(5, 'save(): write() returned 3 for %d bytes (return None or the length)')" % n,
+        "(5, \"save(): write() returned 'ok' for %d bytes (return None or the length)\")" % n,
+        "(5, 'save(): write() returned %d for %d bytes (return None or the length)')" % (10**30, n),
+        "5 save(): write() returned 0",
+        "0",
+    ], out
+
+
+def test_multipart_filename_bytes_as_requests(mp, tmp_path):
+    # requests decodes a bytes filename as UTF-8 (urllib3's format_multipart_header_param) and
+    # raises UnicodeDecodeError for other bytes; fastsock said UnicodeError() with no message.
+    import requests
+
+    with pytest.raises(UnicodeDecodeError):
+        requests.Request("POST", "http://x/", files={"f": (b"\xff.bin", b"data")}).prepare()
+    out = mp.run(
+        """
+        import fastsock
+        try:
+            fastsock.post("http://127.0.0.1:9/", files={"f": (b"\\xff.bin", b"data")})
+        except UnicodeError as e:
+            print(isinstance(e, ValueError), e)
+        """,
+        tmp_path,
+    )
+    assert out.splitlines() == [
+        "True multipart filename b'\\xff.bin' is not UTF-8 (requests sends it as UTF-8 text)"], out
+    files = {"f": ("caf\u00e9.bin".encode(), b"data")}
+    with WireRecorder() as rec:
+        rq = requests_wire("POST", "/up", rec, files=files)
+        fs = fastsock_wire(mp, tmp_path, "import fastsock\nfastsock.post(URL + '/up', files=%r)" % files, rec)
+    same_multipart(fs, rq)
 
 
 # 3. r.raw of a body read before the call returned: micropython-lib's wget loop.

@@ -188,6 +188,11 @@ def _line(r, line, delimiter, max_line):
     return line
 
 
+def _short_write(returned, n):
+    # save() into a writer whose write() took less (or more) than the piece it was given.
+    raise OSError(5, "save(): write() returned %r for %d bytes (return None or the length)" % (returned, n))
+
+
 def _encoding(r):
     # Response.encoding from Content-Type, as requests.utils.get_encoding_from_headers: the
     # charset parameter (quotes stripped), else ISO-8859-1 for text, UTF-8 for JSON, else None.
@@ -301,9 +306,13 @@ def _cookie_pair(field):
 
 
 def _mp_param(name, value):
-    # A Content-Disposition parameter as requests (urllib3 2) writes it: ", CR, LF escaped.
-    if isinstance(value, bytes):
-        value = value.decode()
+    # A Content-Disposition parameter as requests (urllib3 2) writes it: ", CR, LF escaped; bytes
+    # are decoded as UTF-8, and refused as requests refuses them when they are not.
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = str(value, "utf-8")
+        except UnicodeError:
+            raise UnicodeError("multipart %s %r is not UTF-8 (requests sends it as UTF-8 text)" % (name, value))
     return '; %s="%s"' % (name, value.replace("\n", "%0A").replace("\r", "%0D").replace('"', "%22"))
 
 

@@ -388,14 +388,16 @@ static int write_native(mp_obj_t f, const mp_stream_p_t *native, const uint8_t *
 }
 
 // A Python writer's write(obj) for an object of n bytes it may keep: it takes all of them
-// (returns None or n, as files do) or the save fails.
+// (returns None or n, as files do) or the save fails with what write() returned.
 static int write_py(mp_obj_t f, mp_obj_t obj, size_t n) {
     mp_obj_t dest[3];
     mp_load_method(f, MP_QSTR_write, dest);
     dest[2] = obj;
     mp_obj_t w = mp_call_method_n_kw(1, 0, dest);
-    if (w != mp_const_none && mp_obj_get_int(w) != (mp_int_t)n) {
-        return FS_ERR_WRITE_ZERO;
+    // (A piece is a small int: it is in RAM.)
+    mp_obj_t len = MP_OBJ_NEW_SMALL_INT(n);
+    if (w != mp_const_none && w != len) {
+        mp_call_function_2(py_helper(MP_QSTR__short_write), w, len);
     }
     return 0;
 }
