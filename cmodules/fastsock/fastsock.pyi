@@ -27,8 +27,10 @@ class HTTPError(OSError):
     response: Optional["Response"]
     def __init__(self, msg: str, response: Optional["Response"] = ...) -> None: ...
 
-class Headers:
-    """Case-insensitive, read-only view of a response's header fields (names lower-cased)."""
+class Headers(Dict[str, str]):
+    """Case-insensitive, read-only view of a response's header fields (names lower-cased,
+    repeated fields joined with ", "); a dict underneath, so dict(h) and json.dumps(h) work.
+    Keys must be str (TypeError otherwise); mutating methods raise TypeError."""
     def __getitem__(self, name: str) -> str: ...
     def __contains__(self, name: str) -> bool: ...
     def get(self, name: str, default: Any = ...) -> Any: ...
@@ -39,6 +41,8 @@ class Headers:
     def keys(self) -> Iterable[str]: ...
     def values(self) -> Iterable[str]: ...
     def items(self) -> Iterable[Tuple[str, str]]: ...
+    def copy(self) -> Dict[str, str]:
+        """A plain dict of every field."""
 
 class Response:
     status_code: int
@@ -47,17 +51,19 @@ class Response:
     url: Optional[str]
     headers: Headers
     content: bytes
-    text: str
-    encoding: str
+    text: str  # content decoded with encoding: UTF-8 (None too), ISO-8859-1, ASCII; others LookupError
+    encoding: Optional[str]  # Content-Type's charset as requests reads it; settable
     history: Sequence["Response"]
-    raw: "Response"  # the response itself as a stream (read, readinto, close, poll)
+    # The response as a stream (read, readinto, close, poll); an eagerly read body from its start.
+    raw: "Response"
     elapsed: float  # seconds from sending the request to its head parsed (requests: a timedelta)
     is_redirect: bool  # 301, 302, 303, 307 or 308 with a Location header
     is_permanent_redirect: bool  # 301 or 308 with a Location header
     links: Dict[str, Dict[str, str]]  # the Link header by rel (else url), as requests parses it
     cookies: Dict[str, str]  # name -> value of each Set-Cookie header
     def json(self) -> Any: ...
-    def read(self, n: int = ...) -> bytes: ...
+    def read(self, n: Optional[int] = ...) -> bytes: ...
+    def __iter__(self) -> Iterator[bytes]: ...  # iter_content(128), as requests
     def tls(self) -> Optional[Tuple[str, str, bool]]: ...
     def raise_for_status(self) -> None: ...
     def close(self) -> None: ...
