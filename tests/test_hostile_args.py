@@ -203,36 +203,6 @@ ENTRIES = [
 FALSY = ("bytearray0", "dict", "none", "zero")
 
 
-def lead_owned(flavour):
-    """What the fuzz still finds in fs_conn.c and fs_request.c (Connection(), request(),
-    getresponse()), which issue 24's response-side work may not change: case id -> the outcome
-    seen. Each must still happen, so a fix there fails this test until its entry goes."""
-    known = {}
-    # mp_obj_get_int (and fs_timeout_ms through it): OverflowError past a machine word, where
-    # fs_uint_arg (fs_response.h) gives ValueError.
-    big = ("2**64", "-2**70") + (("2**31",) if flavour == "host32" else ())
-    # fs_timeout_ms (fs_conn.c) is what deadline() and Pool.connect read milliseconds with, too.
-    for p in ("Connection(port)", "Connection(timeout_ms)", "Connection.request.read_ms",
-              "Connection.request.body_len", "deadline", "Pool.connect.connect_ms"):
-        known.update({"%s/%s" % (p, v): "other:OverflowError" for v in big})
-    # mp_obj_str_get_data takes bytes (fs_str_arg would not): b"xy" is looked up as a host name,
-    # or written into the request line.
-    known["Connection(host)/bytes"] = "OSError"
-    known.update({"Connection.request.%s/bytes" % p: "ok NoneType" for p in ("method", "target", "host")})
-    # mp_obj_get_int_truncated: -1 and 2**64 become other deadlines instead of a ValueError.
-    known.update({"Connection.request.deadline/%s" % v: "ok NoneType" for v in ("neg", "2**64", "-2**70")})
-    # getresponse(url=) is kept as .url whatever it is: a str or None should be checked there,
-    # before the head is read.
-    known.update({"Connection.getresponse.url/" + v: "ok body:True" for v in VALUES
-                  if v not in ("none", "str", "longstr")})
-    # mp_obj_is_true: any object is a keep_alive flag, and getresponse([1]) reads the response as
-    # one to HEAD (no body).
-    for v in VALUES:
-        if v not in ("true", "false"):
-            known["Connection.request.keep_alive/" + v] = "ok NoneType"
-            known["Connection.getresponse.head_request/" + v] = "ok body:%s" % (v in FALSY)
-    return known
-
 SCRIPT = r"""
 import _fastsock, fastsock, gc, hostcheck
 PORT = %(port)d
@@ -379,11 +349,7 @@ def test_every_entry_point_rejects_hostile_arguments(flavour, tmp_path):
     last = [line for line in p.stdout.splitlines() if line.startswith("CASE ")][-1:]
     assert not crashed, "interpreter failed after %s:\n%s" % (last, p.stderr[-3000:])
     bad = judge(p.stdout)
-    known = lead_owned(flavour)
-    unexpected = {k: v for k, v in bad.items() if known.get(k) != v}
-    fixed = sorted(k for k in known if k not in bad)
-    assert not unexpected, "\n".join("%s -> %s" % kv for kv in sorted(unexpected.items()))
-    assert not fixed, "fixed now, remove from lead_owned(): %s" % fixed
+    assert not bad, "\n".join("%s -> %s" % kv for kv in sorted(bad.items()))
     tail = p.stdout.splitlines()[-2:]
     assert tail == ["AFTER True", "OPEN 0 FDS 0"], p.stdout[-2000:]
 

@@ -31,11 +31,7 @@ int fs_io_interrupted(void) {
 uint32_t fs_timeout_ms(mp_obj_t ms) {
     // fastsock.py turns seconds into milliseconds (and rejects NaN, infinity, <= 0): cold
     // float code is smaller as frozen bytecode than as Xtensa soft-float calls.
-    mp_int_t v = mp_obj_get_int(ms);
-    if (v < 0 || v > 0x3fffffff) {
-        mp_raise_ValueError(MP_ERROR_TEXT("timeout out of range"));
-    }
-    return (uint32_t)v;
+    return fs_uint_arg(ms, MP_QSTR_timeout, 0, 0x3fffffff, false);
 }
 
 fs_deadline_t fs_conn_deadline(const fs_conn_obj_t *c, uint32_t wait_ms) {
@@ -79,9 +75,22 @@ MP_NORETURN void fs_conn_raise(fs_conn_obj_t *c, int code, const char *what) {
     nlr_raise(exc);
 }
 
+// A str argument without NUL (a C string must not end early), else TypeError/ValueError.
+const char *fs_conn_str(mp_obj_t o, qstr name) {
+    if (!mp_obj_is_str(o)) {
+        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%q must be a str"), name);
+    }
+    size_t len;
+    const char *s = mp_obj_str_get_data(o, &len);
+    if (strlen(s) != len) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("NUL in %q"), name);
+    }
+    return s;
+}
+
 fs_conn_obj_t *fs_conn_open(mp_obj_t host_in, mp_int_t port, mp_obj_t tlscfg, uint32_t connect_ms,
                             fs_deadline_t total) {
-    const char *host = mp_obj_str_get_str(host_in);
+    const char *host = fs_conn_str(host_in, MP_QSTR_host);
     if (port <= 0 || port > 65535) {
         mp_raise_ValueError(MP_ERROR_TEXT("port out of range"));
     }
@@ -166,7 +175,8 @@ static mp_obj_t conn_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
     mp_arg_check_num(n_args, n_kw, 2, 4, false);
     uint32_t ms = n_args > 2 ? fs_timeout_ms(args[2]) : 0;
     mp_obj_t tls = n_args > 3 ? args[3] : mp_const_none;
-    return MP_OBJ_FROM_PTR(fs_conn_open(args[0], mp_obj_get_int(args[1]), tls, ms, FS_FOREVER));
+    mp_int_t port = fs_uint_arg(args[1], MP_QSTR_port, 1, 65535, false);
+    return MP_OBJ_FROM_PTR(fs_conn_open(args[0], port, tls, ms, FS_FOREVER));
 }
 
 // request(method, target, host, headers, body_len, keep_alive, read_ms, deadline): start an
@@ -178,11 +188,21 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
     if (c->state != FS_CONN_IDLE) {
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("a request is already in flight"));
     }
-    c->read_ms = fs_timeout_ms(args[7]);
-    c->total =
-        args[8] == mp_const_none ? FS_FOREVER : (fs_deadline_t)mp_obj_get_int_truncated(args[8]);
+    // Every argument checked before anything is sent.
+    for (int i = 1; i <= 3; i++) {
+        fs_conn_str(args[i], i == 1 ? MP_QSTR_method : i == 2 ? MP_QSTR_target : MP_QSTR_host);
+    }
+    if (!mp_obj_is_bool(args[6])) {
+        mp_raise_TypeError(MP_ERROR_TEXT("keep_alive must be True or False"));
+    }
+    uint32_t read_ms = fs_timeout_ms(args[7]);
+    fs_deadline_t total = args[8] == mp_const_none
+                              ? FS_FOREVER
+                              : (fs_deadline_t)fs_uint_arg(args[8], MP_QSTR_deadline, 0, 0xffffffff, false);
+    c->read_ms = read_ms;
+    c->total = total;
     c->sent_ms = fs_clock_ms();
-    fs_request_write(c, args[1], args[2], args[3], args[4], args[5], mp_obj_is_true(args[6]));
+    fs_request_write(c, args[1], args[2], args[3], args[4], args[5], args[6] == mp_const_true);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_request_obj, 9, 9, conn_request);
@@ -222,8 +242,12 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
                           MP_ERROR_TEXT("request body shorter than its Content-Length by %u bytes"),
                           (unsigned)(c->send_left > 0xffffffffu ? 0xffffffffu : c->send_left));
     }
-    mp_obj_t packed = fs_body_read_head(c, n_args > 1 && mp_obj_is_true(args[1]));
-    return fs_response_new(c, packed, n_args > 2 ? args[2] : mp_const_none);
+    mp_obj_t url = n_args > 2 ? args[2] : mp_const_none;
+    if ((n_args > 1 && !mp_obj_is_bool(args[1])) || (url != mp_const_none && !mp_obj_is_str(url))) {
+        mp_raise_TypeError(MP_ERROR_TEXT("getresponse(head_request: bool, url: str or None)"));
+    }
+    mp_obj_t packed = fs_body_read_head(c, n_args > 1 && args[1] == mp_const_true);
+    return fs_response_new(c, packed, url);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 3, conn_getresponse);
 

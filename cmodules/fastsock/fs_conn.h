@@ -109,6 +109,9 @@ MP_NORETURN void fs_conn_raise(fs_conn_obj_t *c, int code, const char *what);
 // tls(): None for plain HTTP, else (protocol, cipher suite, resumed).
 mp_obj_t fs_conn_tls_info(fs_conn_obj_t *c);
 
+// A str argument without NUL as a C string; TypeError or ValueError otherwise.
+const char *fs_conn_str(mp_obj_t o, qstr name);
+
 // A timeout in milliseconds from Python (0: none); ValueError when out of range.
 uint32_t fs_timeout_ms(mp_obj_t ms);
 

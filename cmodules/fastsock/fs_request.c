@@ -7,6 +7,7 @@
 #include "py/runtime.h"
 
 #include "fs_request.h"
+#include "fs_response.h"
 
 void fs_request_send(fs_conn_obj_t *c, const uint8_t *buf, size_t len) {
     int r = c->io.ops->write(c->io.ctx, buf, len, fs_conn_deadline(c, c->read_ms));
@@ -124,15 +125,14 @@ void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, 
     const char *values[N_DEFAULTS] = { host, FS_USER_AGENT, ACCEPT_ENCODING,
                                        keep_alive ? "keep-alive" : "close", NULL };
     const char *framing = default_names[N_DEFAULTS - 1];
-    if (body_len != mp_const_none) {
-        mp_int_t blen = mp_obj_get_int(body_len);
-        if (blen < 0) {
-            framing = "Transfer-Encoding";
-            values[N_DEFAULTS - 1] = "chunked";
-        } else {
-            fs_u64_dec(num, (uint64_t)blen);
-            values[N_DEFAULTS - 1] = num;
-        }
+    mp_uint_t blen = 0;
+    if (body_len == MP_OBJ_NEW_SMALL_INT(-1)) {
+        framing = "Transfer-Encoding";
+        values[N_DEFAULTS - 1] = "chunked";
+    } else if (body_len != mp_const_none) {
+        blen = fs_uint_arg(body_len, MP_QSTR_body_len, 0, (mp_uint_t)-1, false);
+        fs_u64_dec(num, (uint64_t)blen);
+        values[N_DEFAULTS - 1] = num;
     }
     // Which defaults the caller replaces, checked (with line breaks) before anything is sent.
     int given = 0;
@@ -165,7 +165,7 @@ void fs_request_write(fs_conn_obj_t *c, mp_obj_t method_in, mp_obj_t target_in, 
     c->rx_started = 0;
     // The announced length is a promise send() keeps: more would be read as another request.
     c->send_known = values[N_DEFAULTS - 1] == num && !(given & (1 << (N_DEFAULTS - 1)));
-    c->send_left = c->send_known ? (uint64_t)mp_obj_get_int(body_len) : 0;
+    c->send_left = c->send_known ? (uint64_t)blen : 0;
     head_writer_t w;
     w.conn = c;
     w.len = 0;
