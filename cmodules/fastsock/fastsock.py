@@ -451,20 +451,20 @@ class Session:
         # An explicit Cookie header is dropped on every redirect, as requests does; the jar
         # sends what the rules allow to each hop.
         hdrs.pop("cookie", None)
-        while "location" in r.headers:
+        while "location" in r._fields:
             if len(history) >= self.max_redirects:
                 r.close()
                 raise TooManyRedirects(5, "more than %d redirects (last to %s)" % (self.max_redirects, url))
             try:
                 # r.url keeps a fragment: the Location's, else the one before (as requests).
-                loc = r.headers["location"]
+                loc = r._fields["location"]
                 frag = loc.partition("#")[2] or url.partition("#")[2]
                 location = _requote(_join_url(url, loc) + ("#" + frag if frag else ""))
                 to, now = self._target(location), self._target(url)
                 cross = to[0] != now[0] or to[6] != now[6]  # host:port or scheme
             except ValueError as e:
                 r.close()
-                raise ProtocolError(5, "%s (Location %r from %s)" % (e.args[0], r.headers["location"], url))
+                raise ProtocolError(5, "%s (Location %r from %s)" % (e.args[0], r._fields["location"], url))
             r.close()
             history.append(r)
             # 303 (and 301/302 for non-GET, as browsers do) turn into a body-less GET.
@@ -558,7 +558,7 @@ class Session:
                         and _repeatable(body)):
                     continue
                 raise
-        if jar is not False and "set-cookie" in r.headers:
+        if jar is not False and "set-cookie" in r._fields:
             (self.cookies if jar is None else jar)._store(r, t[1], t[3])
         return r
 

@@ -196,7 +196,7 @@ def _short_write(returned, n):
 def _encoding(r):
     # Response.encoding from Content-Type, as requests.utils.get_encoding_from_headers: the
     # charset parameter (quotes stripped), else ISO-8859-1 for text, UTF-8 for JSON, else None.
-    ctype = r.headers.get("content-type")
+    ctype = r._fields.get("content-type")
     if not ctype:
         return None
     tokens = ctype.split(";")
@@ -247,17 +247,17 @@ def _latin1(encoding):
 
 def _is_redirect(r):
     # Response.is_redirect, as requests: a redirect status with a Location to go to.
-    return r.status_code in _REDIRECTS and "location" in r.headers
+    return r.status_code in _REDIRECTS and "location" in r._fields
 
 
 def _is_permanent_redirect(r):
-    return r.status_code in (301, 308) and "location" in r.headers
+    return r.status_code in (301, 308) and "location" in r._fields
 
 
 def _links(r):
     # Response.links: the Link header parsed as requests.utils.parse_header_links does, keyed by
     # rel (else url).
-    value = r.headers.get("link", "").strip(" '\"")
+    value = r._fields.get("link", "").strip(" '\"")
     if not value:
         return {}
     # Links are separated by "," + spaces + "<" (requests: re.split(", *<"); no re here).
@@ -290,7 +290,7 @@ def _response_cookies(r):
     # Response.cookies: name -> value of each Set-Cookie (RFC 6265 5.2: the pair before the first
     # ";"; one without "=" or with an empty name is ignored). Attributes are a Session's concern.
     cookies = {}
-    for field in r.headers.get_all("set-cookie"):
+    for field in r._fields.get_all("set-cookie"):
         pair = _cookie_pair(field)
         if pair is not None:
             cookies[pair[0]] = pair[1]
@@ -514,8 +514,8 @@ class CookieJar:
 
         path = target.split("?", 1)[0]
         now = time.time()
-        date = _http_date(r.headers.get("date", ""))
-        for field in r.headers.get_all("set-cookie"):
+        date = _http_date(r._fields.get("date", ""))
+        for field in r._fields.get_all("set-cookie"):
             pair = _cookie_pair(field)
             if pair is None:
                 continue

@@ -822,15 +822,6 @@ static mp_obj_t response_latin1_text(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_latin1_text_obj, response_latin1_text);
 
-// Python code outside fastsock.py and fastsock_more.py is running: the globals of the code
-// reading an attribute are its module's.
-static bool user_code(void) {
-    mp_map_elem_t *e =
-        mp_map_lookup(&mp_globals_get()->map, MP_OBJ_NEW_QSTR(MP_QSTR___name__), MP_MAP_LOOKUP);
-    return e == NULL || (e->value != MP_OBJ_NEW_QSTR(MP_QSTR_fastsock) &&
-                         e->value != MP_OBJ_NEW_QSTR(MP_QSTR_fastsock_more));
-}
-
 static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     fs_response_obj_t *r = MP_OBJ_TO_PTR(self_in);
     if (dest[0] == MP_OBJ_SENTINEL) {
@@ -862,12 +853,14 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
             dest[0] = r->url;
             return;
         case MP_QSTR_headers:
+        case MP_QSTR__fields:
             if (r->headers == MP_OBJ_NULL) {
                 r->headers = fs_headers_new(r->packed);
             }
-            // fastsock's own checks (cookies, redirects) read single fields straight from the
-            // packed block; a program gets every field as a dict (dict(), json.dumps).
-            if (user_code()) {
+            // A program gets every field as a dict (dict(), json.dumps); fastsock's own checks
+            // (cookies, redirects) read single fields through _fields, straight from the packed
+            // block, so a request allocates no string per field.
+            if (attr == MP_QSTR_headers) {
                 fs_headers_fill(r->headers);
             }
             dest[0] = r->headers;
