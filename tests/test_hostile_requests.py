@@ -237,7 +237,7 @@ s.get(URL + "/ok")
 CALLS = [
     ("cl-header-recomputed", lambda u: s.post(u, data=b"0123456789", headers={"Content-Length": "4"})),
     ("te-header-dropped", lambda u: s.post(u, data=b"abc", headers={"Transfer-Encoding": "chunked"})),
-    ("session-cl-dropped", lambda u: fastsock.Session(headers={"content-length": "7"}).post(u, data=b"ab")),
+    ("session-cl-dropped", lambda u: fastsock.Session(headers={"content-length": "7"}, timeout=5).post(u, data=b"ab")),
     ("get-cl-dropped", lambda u: s.get(u, headers={"Content-Length": "5"})),
     ("stream-sized", lambda u: s.post(u, data=io.BytesIO(b"s" * 10000))),
     ("iter-with-cl", lambda u: s.post(u, data=it(b"ab", "cd"), headers={"Content-Length": "4"})),
