@@ -18,4 +18,19 @@
 #define MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS true
 #endif
 
+// What fastsock needs from the core it is built into: a clear error at build time rather than
+// a module that misbehaves on the device.
+#if !MICROPY_ENABLE_FINALISER
+#error "fastsock needs MICROPY_ENABLE_FINALISER: a connection nobody closed is closed when collected"
+#endif
+#if !MICROPY_MODULE_GETATTR
+#error "fastsock needs MICROPY_MODULE_GETATTR: fastsock.py loads its less used half on first use"
+#endif
+#if !MICROPY_PY_BUILTINS_FLOAT
+#error "fastsock needs MICROPY_PY_BUILTINS_FLOAT: timeouts are seconds, Response.elapsed a float"
+#endif
+#if !MICROPY_MULTIPLE_INHERITANCE
+#error "fastsock needs MICROPY_MULTIPLE_INHERITANCE: ConnectTimeout is a ConnectionError and a Timeout"
+#endif
+
 #endif
