@@ -21,6 +21,8 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 # RFC 9110 9.2.2: only these may be sent again automatically.
 _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
 _NO_TIMEOUTS = (0, 0, None)
+# Bodies sent as they are; one global, as builtins are found by a linear search per lookup.
+_BUFFERS = (bytes, bytearray, memoryview)
 
 
 Timeout = TimeoutError
@@ -305,7 +307,7 @@ def _encode_body(data, json, files, headers, size=None):
     if isinstance(data, dict) or _is_pairs(data):
         headers.setdefault("content-type", ("Content-Type", "application/x-www-form-urlencoded"))
         return urlencode(data).encode()
-    if isinstance(data, (bytes, bytearray, memoryview)):
+    if isinstance(data, _BUFFERS):
         return data
     if isinstance(data, str):
         return data.encode()
@@ -338,7 +340,7 @@ def _ascii_json(text):
 def _repeatable(body):
     # Can this body be sent again (a retry, a 307/308 redirect)? Bodies that are not buffers
     # are fastsock_more's _Multipart or _Stream objects, which know.
-    return body is None or isinstance(body, (bytes, bytearray, memoryview)) or body.repeatable
+    return body is None or isinstance(body, _BUFFERS) or body.repeatable
 
 
 def _header(k, v):
@@ -521,7 +523,7 @@ class Session:
             cfg = _tls_config(self.verify, self.ca) if tls is None else _tls_config(*tls)
             key = (key, cfg.digest)
         connect_t, read_t, deadline = tmo
-        buffer = isinstance(body, (bytes, bytearray, memoryview))
+        buffer = body is not None and isinstance(body, _BUFFERS)
         if body is None:
             blen = 0 if method in ("POST", "PUT", "PATCH") else None
         elif buffer:
