@@ -25,7 +25,10 @@ _NO_TIMEOUTS = (0, 0, None)
 _BUFFERS = (bytes, bytearray, memoryview)
 
 
+# requests.exceptions' other names for the same classes; fastsock.exceptions is this module.
 Timeout = TimeoutError
+SSLError = TLSError
+ChunkedEncodingError = ProtocolError
 
 
 class TooManyRedirects(ProtocolError):
@@ -600,8 +603,13 @@ _oneshot._jar = False  # each call's own jar (see _follow): nothing carries over
 
 
 def __getattr__(name):
-    # fastsock.CookieJar, .codes, .exceptions without importing fastsock_more until asked for.
-    if name in ("CookieJar", "codes", "exceptions"):
+    # fastsock.exceptions is the module itself (its classes have requests' names);
+    # fastsock.CookieJar and .codes without importing fastsock_more until asked for.
+    if name == "exceptions":
+        import fastsock
+
+        return fastsock
+    if name in ("CookieJar", "codes"):
         import fastsock_more
 
         return getattr(fastsock_more, name)

@@ -34,9 +34,9 @@ class InvalidURL(ValueError): ...
 class HTTPError(RequestException):
     response: Optional["Response"]
     def __init__(self, msg: str, response: Optional["Response"] = ...) -> None: ...
-class exceptions:
-    """requests.exceptions: the classes above, and SSLError = TLSError,
-    ChunkedEncodingError = ProtocolError, Timeout = TimeoutError."""
+SSLError = TLSError
+ChunkedEncodingError = ProtocolError
+import fastsock as exceptions  # requests.exceptions: this module's classes
 class codes:
     """requests.codes: ok, created, not_found, ... (the common names)."""
     ok: int

@@ -667,24 +667,3 @@ class codes:
     service_unavailable = 503
     gateway_timeout = 504
 
-
-class exceptions:
-    # requests.exceptions: the same classes fastsock raises (all OSError subclasses but
-    # InvalidURL, a ValueError).
-    from fastsock import (
-        ConnectionError,
-        ConnectTimeout,
-        HTTPError,
-        InvalidURL,
-        LimitError,
-        ProtocolError,
-        ReadTimeout,
-        RequestException,
-        TimeoutError,
-        TLSError,
-        TooManyRedirects,
-    )
-
-    Timeout = TimeoutError
-    SSLError = TLSError
-    ChunkedEncodingError = ProtocolError
