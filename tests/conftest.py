@@ -97,7 +97,7 @@ def mp64():
 @pytest.fixture
 def mpunix():
     """MicroPython 1.25's unix port with fastsock (build/host-unix): deflate, asyncio, select,
-    json, os and _thread are there; fastsock.py and fastsock_more.py are frozen in, so a change
+    json, os and _thread are there; the fastsock package (fastsock/) is frozen in, so a change
     to them needs `make host-unix` before it shows here."""
     return MicroPython("host-unix")
 

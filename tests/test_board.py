@@ -219,10 +219,16 @@ def run_manifest():
         assert module_path.endswith(".py")
         calls.append(("module", resolve(base_path) / module_path))
 
+    def package(package_path, files=None, base_path=".", opt=None):
+        # As MicroPython's manifest: every .py file under base_path/package_path.
+        assert files is None
+        for path in sorted((resolve(base_path) / package_path).rglob("*.py")):
+            calls.append(("module", path))
+
     def unexpected(*args, **kwargs):
         raise AssertionError(f"manifest uses an API this test does not model: {args}")
 
-    api = {"include": include, "module": module, "package": unexpected, "require": unexpected,
+    api = {"include": include, "module": module, "package": package, "require": unexpected,
            "freeze": unexpected, "metadata": unexpected, "options": None}
     exec(compile((BOARD / "manifest.py").read_text(), "manifest.py", "exec"), api)
     return calls
@@ -232,8 +238,9 @@ def test_manifest_includes_port_manifest_then_fastsock():
     calls = run_manifest()
     assert calls[0] == ("include", "$(PORT_DIR)/boards/manifest.py")
     modules = [path for kind, path in calls if kind == "module"]
-    # fastsock_more.py is imported by fastsock.py and by the C Response type: both must ship.
-    assert modules == [ROOT / "cmodules" / "fastsock" / "fastsock.py", ROOT / "cmodules" / "fastsock" / "fastsock_more.py"]
+    # fastsock/_more.py is imported by the package and by the C Response type: both must ship.
+    pkg = ROOT / "cmodules" / "fastsock" / "fastsock"
+    assert modules == [pkg / "__init__.py", pkg / "_more.py"]
 
 
 def test_frozen_module_exists_and_compiles():
@@ -247,4 +254,4 @@ def test_frozen_name_does_not_shadow_c_module():
     sources = " ".join(p.read_text() for p in (ROOT / "cmodules" / "fastsock").glob("*.c"))
     registered = re.findall(r"MP_REGISTER_MODULE\(MP_QSTR_(\w+)", sources)
     assert registered, "no MP_REGISTER_MODULE in cmodules/fastsock/*.c"
-    assert "fastsock" not in registered, "the C module must not be named like the frozen fastsock.py"
+    assert "fastsock" not in registered, "the C module must not be named like the frozen fastsock package"

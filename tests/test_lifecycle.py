@@ -425,9 +425,9 @@ def test_save_into_python_writer_copies_each_piece_once(mp, nginx, tmp_path):
                 self.n += len(b)
         sink = Sink()
         r = fastsock.get(%(u)r, stream=True)
-        # save() checks its arguments in fastsock_more: the host compiles it on first import,
+        # save() checks its arguments in fastsock._more: the host compiles it on first import,
         # once (the device has it frozen), which is not what is measured here.
-        import fastsock_more
+        import fastsock._more as _more
         gc.collect(); gc.disable(); a0 = gc.mem_alloc()
         r.save(sink)
         grown = gc.mem_alloc() - a0

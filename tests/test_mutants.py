@@ -14,8 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 ISSUE_29 = ("body-direct-uncapped", "request-value-unchecked", "request-te-keeps-length", "pool-evicts-newest",
             "lwip-no-window-update", "py-303-keeps-post", "py-streams-repeatable")
 # Every layer has mutants: the head parser and chunked decoder, bodies, the request writer, the
-# pool, lwIP's window, TLS, the Python face.
-LAYERS = ("fs_http.c", "fs_body.c", "fs_request.c", "fs_pool.c", "fs_transport_lwip.c", "fs_tls.c", "fastsock.py")
+# pool, lwIP's window, TLS, the Python face (fastsock/__init__.py).
+LAYERS = ("fs_http.c", "fs_body.c", "fs_request.c", "fs_pool.c", "fs_transport_lwip.c", "fs_tls.c", "__init__.py")
 
 
 def load_script():

@@ -436,9 +436,10 @@ def test_https_redirect_keeps_default_port_out_of_host(mp64, tls_nginx, pki, tmp
     # URL parsing: https defaults to 443; credentials are split off the authority.
     out = mp64.run(
         """
-        import fastsock, fastsock_more
+        import fastsock
+        import fastsock._more as _more
         print(fastsock._parse_url("https://example.com/x"))
-        print(fastsock_more._join_url("https://example.com/a/b", "c"))
+        print(_more._join_url("https://example.com/a/b", "c"))
         print(fastsock._parse_url("https://u:p%40@example.com:8443"))
         """,
         tmp_path,

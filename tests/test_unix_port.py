@@ -26,8 +26,8 @@ def test_modules_and_frozen_fastsock(mpunix, tmp_path):
         print(hasattr(deflate, "DeflateIO"), hasattr(select, "poll"), hasattr(asyncio, "gather"))
         print(json.loads(json.dumps({"a": [1, None, "\\u00e9"]})) == {"a": [1, None, "\\u00e9"]})
         print(len(os.urandom(16)), hasattr(os, "listdir"))
-        import fastsock_more
-        print(fastsock_more.__file__)
+        import fastsock._more as _more
+        print(_more.__file__)
         lock = _thread.allocate_lock()
         done = []
         def worker():
@@ -46,11 +46,11 @@ def test_modules_and_frozen_fastsock(mpunix, tmp_path):
     assert out.splitlines() == [
         "micropython 1.25.0",
         # A frozen module's __file__ is its name in the manifest, not a path under cmodules/.
-        "fastsock.py posix True",
+        "fastsock/__init__.py posix True",
         "True True True",
         "True",
         "16 True",
-        "fastsock_more.py",
+        "fastsock/_more.py",
         "[45]",
     ]
 

@@ -24,7 +24,7 @@
 #error "fastsock needs MICROPY_ENABLE_FINALISER: a connection nobody closed is closed when collected"
 #endif
 #if !MICROPY_MODULE_GETATTR
-#error "fastsock needs MICROPY_MODULE_GETATTR: fastsock.py loads its less used half on first use"
+#error "fastsock needs MICROPY_MODULE_GETATTR: the fastsock package loads its leaf (fastsock._more) on first use"
 #endif
 #if !MICROPY_PY_BUILTINS_FLOAT
 #error "fastsock needs MICROPY_PY_BUILTINS_FLOAT: timeouts are seconds, Response.elapsed a float"

@@ -29,7 +29,7 @@ int fs_io_interrupted(void) {
 }
 
 uint32_t fs_timeout_ms(mp_obj_t ms) {
-    // fastsock.py turns seconds into milliseconds (and rejects NaN, infinity, <= 0): cold
+    // The Python face turns seconds into milliseconds (and rejects NaN, infinity, <= 0): cold
     // float code is smaller as frozen bytecode than as Xtensa soft-float calls.
     return fs_uint_arg(ms, MP_QSTR_timeout, 0, 0x3fffffff, false);
 }

@@ -57,7 +57,7 @@ static mp_obj_t pool_make_new(const mp_obj_type_t *type, size_t n_args, size_t n
 
 // connect(key, host, port, tls, connect_ms, deadline): a connection for the caller: the
 // newest live idle one for key, else a new one (raises if it cannot connect). For https the key
-// carries what the connection was verified with (fastsock.py: the TLSConfig's digest), never
+// carries what the connection was verified with (the Python face: the TLSConfig's digest), never
 // an object's identity.
 static mp_obj_t pool_connect(size_t n_args, const mp_obj_t *args) {
     (void)n_args;

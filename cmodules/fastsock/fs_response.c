@@ -52,11 +52,12 @@ static void settle(fs_response_obj_t *r) {
     }
 }
 
-// A function of fastsock_more.py: cold paths (error messages, parsing rarely used headers, line
-// splitting) are cheaper in frozen bytecode than in flash-resident C, and load on first use.
+// A function of fastsock._more, the package's leaf: cold paths (error messages, parsing rarely
+// used headers, line splitting) are cheaper in frozen bytecode than in flash-resident C, and
+// load on first use. The import returns the package; the leaf is its attribute.
 static mp_obj_t py_helper(qstr name) {
-    mp_obj_t mod = mp_import_name(MP_QSTR_fastsock_more, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
-    return mp_load_attr(mod, name);
+    mp_obj_t pkg = mp_import_name(MP_QSTR_fastsock_dot__more, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    return mp_load_attr(mp_load_attr(pkg, MP_QSTR__more), name);
 }
 
 mp_uint_t fs_uint_arg(mp_obj_t o, qstr name, mp_uint_t lo, mp_uint_t hi, bool clamp) {
@@ -64,7 +65,7 @@ mp_uint_t fs_uint_arg(mp_obj_t o, qstr name, mp_uint_t lo, mp_uint_t hi, bool cl
     if (v >= 0 && (mp_uint_t)v >= lo && (mp_uint_t)v <= hi) {
         return v;
     }
-    // Anything else (bools, ints past a small int, other types, errors) in fastsock_more._int_arg.
+    // Anything else (bools, ints past a small int, other types, errors) in fastsock._more._int_arg.
     mp_obj_t args[5] = { o, MP_OBJ_NEW_QSTR(name), MP_OBJ_NEW_SMALL_INT(lo),
                          mp_obj_new_int_from_uint(hi), mp_obj_new_bool(clamp) };
     return mp_obj_get_int_truncated(mp_call_function_n_kw(py_helper(MP_QSTR__int_arg), 5, 0, args));
@@ -100,7 +101,7 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     }
 #if MICROPY_PY_DEFLATE
     // Where the firmware can inflate, Accept-Encoding offered gzip: a compressed body is
-    // decoded while it is read (fastsock_more._decoder; None for codings it cannot decode).
+    // decoded while it is read (fastsock._more._decoder; None for codings it cannot decode).
     static MP_DEFINE_STR_OBJ(content_encoding, "content-encoding");
     mp_obj_t coding = c->state == FS_CONN_BODY
                           ? fs_headers_lookup(packed, MP_OBJ_FROM_PTR(&content_encoding), MP_OBJ_NULL)
@@ -494,7 +495,7 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
     return written;
 }
 
-// _save(target, progress, piece): save()'s work, once fastsock_more._save has checked the
+// _save(target, progress, piece): save()'s work, once fastsock._more._save has checked the
 // arguments (a bad one leaves the response as it was): the body to a file (path) or any stream
 // or object with write(); progress(done, total) after each piece. Returns the byte count. Any
 // failure closes the connection at once and is kept for later reads.
@@ -576,12 +577,11 @@ typedef struct {
 // Point the iterator's memoryview at n bytes, off bytes into the GC block starting at head.
 static mp_obj_t view_of(fs_iter_obj_t *it, void *head, size_t off, size_t n) {
     if (it->view == NULL) {
-        it->view = MP_OBJ_TO_PTR(mp_obj_new_memoryview('B', 0, NULL));
+        it->view = m_new_obj(mp_obj_array_t);
         fs_stats.heap_allocs++;
     }
-    it->view->items = head; // the block's head, so the GC sees the view's reference
-    it->view->free = off;   // memview_offset
-    it->view->len = n;
+    // items is the block's head, so the GC sees the view's reference.
+    mp_obj_memoryview_init(it->view, 'B', off, n, head);
     return MP_OBJ_FROM_PTR(it->view);
 }
 
@@ -786,7 +786,7 @@ static const mp_stream_p_t response_stream_p = {
     .ioctl = response_stream_ioctl,
 };
 
-// Attributes computed by a function of fastsock_more.py from the response.
+// Attributes computed by a function of fastsock._more from the response.
 static const uint16_t py_attrs[][2] = {
     { MP_QSTR_is_redirect, MP_QSTR__is_redirect },
     { MP_QSTR_is_permanent_redirect, MP_QSTR__is_permanent_redirect },
@@ -803,7 +803,7 @@ static mp_obj_t response_encoding(fs_response_obj_t *r) {
     return r->encoding;
 }
 
-// _latin1_text(): the body as ISO-8859-1 text, for .text (fastsock_more._text): each byte is
+// _latin1_text(): the body as ISO-8859-1 text, for .text (fastsock._more._text): each byte is
 // the code point of its value, converted here in one pass with no copy but the result.
 static mp_obj_t response_latin1_text(mp_obj_t self_in) {
     mp_obj_t body = response_content(MP_OBJ_TO_PTR(self_in));
@@ -885,7 +885,7 @@ static void response_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
         case MP_QSTR_iter_lines:
         case MP_QSTR_read:
         case MP_QSTR_save:
-            // Methods written in Python: fastsock_more's function of the same name with a "_"
+            // Methods written in Python: fastsock._more's function of the same name with a "_"
             // before it, bound to this response.
             dest[0] = py_helper(attr == MP_QSTR_read   ? MP_QSTR__read
                                 : attr == MP_QSTR_save ? MP_QSTR__save

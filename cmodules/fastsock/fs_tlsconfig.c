@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // _fastsock.TLSConfig(verify=True, ca=None): what https connections share (CA chain parsed once,
-// remembered sessions for resumption). ca: PEM or DER bytes (fastsock.py reads files). Its
+// remembered sessions for resumption). ca: PEM or DER bytes (the Python face reads files). Its
 // `digest` (sha256 of the verify flag and the CA data) is what pooled connections are matched on.
 #if FS_TLS
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// _fastsock: the C half of fastsock (the Python half is fastsock.py). Globals and
+// _fastsock: the C half of fastsock (the Python half is the fastsock package, fastsock/). Globals and
 // registration only; each object lives in its own file (fs_conn.c, fs_pool.c, fs_response.c).
 #include <string.h>
 
@@ -104,6 +104,10 @@ static mp_obj_t fastsock_nbytes(mp_obj_t buf_in) {
 static MP_DEFINE_CONST_FUN_OBJ_1(fastsock_nbytes_obj, fastsock_nbytes);
 
 static MP_DEFINE_STR_OBJ(fastsock_version_obj, FS_VERSION);
+// The status codes fastsock follows as redirects; one tuple for both Python modules.
+static const mp_rom_obj_tuple_t fastsock_redirects_obj = {
+    { &mp_type_tuple }, 5, { MP_ROM_INT(301), MP_ROM_INT(302), MP_ROM_INT(303), MP_ROM_INT(307), MP_ROM_INT(308) }
+};
 
 static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__fastsock) },
@@ -115,6 +119,7 @@ static const mp_rom_map_elem_t fastsock_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_Response), MP_ROM_PTR(&fs_response_type) },
     { MP_ROM_QSTR(MP_QSTR_Headers), MP_ROM_PTR(&fs_headers_type) },
     { MP_ROM_QSTR(MP_QSTR_VERSION), MP_ROM_PTR(&fastsock_version_obj) },
+    { MP_ROM_QSTR(MP_QSTR_REDIRECTS), MP_ROM_PTR(&fastsock_redirects_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset_stats), MP_ROM_PTR(&fastsock_reset_stats_obj) },
     { MP_ROM_QSTR(MP_QSTR_ProtocolError), MP_ROM_PTR(&fs_type_ProtocolError) },
     { MP_ROM_QSTR(MP_QSTR_LimitError), MP_ROM_PTR(&fs_type_LimitError) },

@@ -8,6 +8,6 @@
 // Relative to ports/unix (the port's -I.), as this directory is outside the source tree.
 #include "variants/mpconfigvariant_common.h"
 
-// Imports come from the frozen modules (fastsock.py, fastsock_more.py, asyncio) and the script's
+// Imports come from the frozen modules (the fastsock package, asyncio) and the script's
 // directory only, not from ~/.micropython/lib or /usr/lib/micropython (MICROPYPATH still works).
 #define MICROPY_PY_SYS_PATH_DEFAULT ".frozen"

@@ -720,7 +720,7 @@ def report(v, pngs):
                  "This is the peak GC heap a client needs: `micropython.mem_info()`'s peak counts bytes not yet "
                  "freed explicitly and never subtracts what the GC sweeps, so on a GC heap it tracks the total "
                  "allocated, not the live peak. Each client's baseline is the same script without the request "
-                 "(its imports; for fastsock also opening the output file). The host compiles `fastsock.py` "
+                 "(its imports; for fastsock also opening the output file). The host compiles the fastsock package "
                  "from source at import, which dominates its baseline; on the device it is frozen bytecode.")
         L.append("")
         rows = []
@@ -783,7 +783,7 @@ def report(v, pngs):
                  "heap past the garbage piled up so far, so clients that allocate a lot per request (the "
                  "plain-socket client) cost more per request as N grows. In a 128 KB heap the GC collects "
                  "every few dozen requests and the figure includes that cost, which grows with the live "
-                 "heap it must mark: on the host, fastsock.py is compiled into the heap at import (~10 KB "
+                 "heap it must mark: on the host, the fastsock package is compiled into the heap at import (~10 KB "
                  "more live data than urequests on 32-bit), whereas on the device it is frozen bytecode "
                  "in flash. The control row (urequests with fastsock imported but unused) shows how much "
                  "of a client's figure that live module alone adds.")

@@ -419,19 +419,19 @@ def test_cookies_redirects_and_lines(run):
 
 def test_import_heap_of_the_python_face(run):
     # Frozen modules: their code stays in flash; importing costs only the module's objects.
-    # fastsock_more (multipart, cookies...) is not imported until used.
+    # The leaf fastsock._more (multipart, cookies...) is not imported until used.
     out = run("""
         import gc, sys
         def cost(name):
             gc.collect(); a = gc.mem_alloc()
             __import__(name)
             gc.collect(); return gc.mem_alloc() - a
-        for m in ('fastsock', 'fastsock_more'):
+        for m in ('fastsock', 'fastsock._more'):
             sys.modules.pop(m, None)
-        print(cost('fastsock'), 'fastsock_more' in sys.modules, cost('fastsock_more'))
+        print(cost('fastsock'), 'fastsock._more' in sys.modules, cost('fastsock._more'))
     """)
     core, loaded, more = out.split()
-    print("device import heap: fastsock %s bytes, fastsock_more %s bytes" % (core, more))
+    print("device import heap: fastsock %s bytes, fastsock._more %s bytes" % (core, more))
     assert loaded == "False"
     assert int(core) < 4096 and int(more) < 4096, out
 

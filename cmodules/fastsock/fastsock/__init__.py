@@ -17,7 +17,7 @@ from _fastsock import (  # noqa: F401 (re-exported)
 )
 
 __version__ = _fastsock.VERSION
-_REDIRECTS = (301, 302, 303, 307, 308)
+_REDIRECTS = _fastsock.REDIRECTS
 # RFC 9110 9.2.2: only these may be sent again automatically.
 _IDEMPOTENT = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE")
 _NO_TIMEOUTS = (0, 0, None)
@@ -37,14 +37,6 @@ class TooManyRedirects(ProtocolError):
 
 class InvalidURL(ValueError):
     """A URL fastsock cannot request (scheme, host, port, characters); a ValueError, as before."""
-
-
-class HTTPError(RequestException):
-    """Raised by Response.raise_for_status() for 4xx and 5xx responses."""
-
-    def __init__(self, msg, response=None):
-        super().__init__(msg)
-        self.response = response
 
 
 def stats():
@@ -164,6 +156,21 @@ def _escape_ok(raw, i):
     return i + 2 < len(raw) and raw[i + 1] in _HEX and raw[i + 2] in _HEX
 
 
+def _unquote(s):
+    # %XX escapes (of URL credentials) -> str.
+    raw = s.encode()
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25 and _escape_ok(raw, i):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return str(out, "utf-8")
+
+
 def _requote(target):
     # Percent-encode what may not appear in a request target (non-ASCII as UTF-8, spaces,
     # quotes...) and leave valid escapes alone; control characters are refused.
@@ -219,8 +226,6 @@ def _parse_url(url):
     j = authority.rfind("@")
     if j >= 0:
         user, _, password = authority[:j].partition(":")
-        from fastsock_more import _unquote
-
         creds = (_unquote(user), _unquote(password))
         authority = authority[j + 1 :]
     port = 443 if scheme == "https" else 80
@@ -295,9 +300,11 @@ def _encode_body(data, json, files, headers, size=None):
     # Content-Type unless the caller gave one. Text is UTF-8, so lengths are byte lengths.
     # size: the caller's Content-Length, the promised size of a stream or iterator.
     if files:
-        from fastsock_more import _Multipart
+        from fastsock._more import _Multipart
 
-        body = _Multipart(data, files)
+        if data is not None and not (isinstance(data, dict) or _is_pairs(data)):
+            raise TypeError("with files=, data must be a dict or pairs of form fields")
+        body = _Multipart([(k, _form_value(v)) for k, v in _pairs(data or ())], files)
         headers.setdefault("content-type", ("Content-Type", "multipart/form-data; boundary=" + body.boundary))
         return body
     if json is not None:
@@ -315,7 +322,7 @@ def _encode_body(data, json, files, headers, size=None):
     if isinstance(data, str):
         return data.encode()
     if hasattr(data, "readinto") or hasattr(data, "read") or hasattr(data, "__next__") or hasattr(data, "__iter__"):
-        from fastsock_more import _Stream
+        from fastsock._more import _Stream
 
         return _Stream(data, size)
     raise TypeError("data must be bytes, str, dict, pairs, a stream or an iterator")
@@ -342,7 +349,7 @@ def _ascii_json(text):
 
 def _repeatable(body):
     # Can this body be sent again (a retry, a 307/308 redirect)? Bodies that are not buffers
-    # are fastsock_more's _Multipart or _Stream objects, which know.
+    # are fastsock._more's _Multipart or _Stream objects, which know.
     return body is None or isinstance(body, _BUFFERS) or body.repeatable
 
 
@@ -378,7 +385,7 @@ class Session:
     @property
     def cookies(self):
         if self._jar is None:
-            from fastsock_more import CookieJar
+            from fastsock._more import CookieJar
 
             self._jar = CookieJar()
         return self._jar
@@ -442,7 +449,7 @@ class Session:
         return r
 
     def _follow(self, r, method, url, hdrs, body, tmo, tls=None):
-        from fastsock_more import CookieJar, _join_url
+        from fastsock._more import CookieJar, _join_url
 
         history = []
         jar = self._jar
@@ -539,7 +546,7 @@ class Session:
             if t[7] is not None and not (hdrs and "authorization" in hdrs):
                 extra.append(("Authorization", t[7]))
             if (jar or mine) and not (hdrs and "cookie" in hdrs):
-                from fastsock_more import _cookie_header
+                from fastsock._more import _cookie_header
 
                 value = _cookie_header(jar, t[1], t[3], t[6], mine[1] if mine and mine[0] == t[1] else None)
                 if value:
@@ -604,15 +611,15 @@ _oneshot._jar = False  # each call's own jar (see _follow): nothing carries over
 
 def __getattr__(name):
     # fastsock.exceptions is the module itself (its classes have requests' names);
-    # fastsock.CookieJar and .codes without importing fastsock_more until asked for.
+    # fastsock.CookieJar, .codes and .HTTPError without importing fastsock._more until asked for.
     if name == "exceptions":
         import fastsock
 
         return fastsock
-    if name in ("CookieJar", "codes"):
-        import fastsock_more
+    if name in ("CookieJar", "codes", "HTTPError"):
+        import fastsock._more  # by its full name: "from fastsock import _more" would ask this function
 
-        return getattr(fastsock_more, name)
+        return getattr(fastsock._more, name)
     raise AttributeError(name)
 
 

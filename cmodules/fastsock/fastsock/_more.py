@@ -1,10 +1,19 @@
 # SPDX-License-Identifier: MIT
-# fastsock's less used half, imported on first use (the C Response type and fastsock.py call
-# into it): multipart uploads, the cookie jar, RFC 3986 redirect references, Link headers,
-# iter_lines. Kept apart so a program that never needs them pays neither RAM for them at
-# import nor, on the host, the compile.
+# fastsock's less used half, imported on first use by the package (fastsock/__init__.py) and by
+# the C Response type: multipart uploads, the cookie jar, RFC 3986 redirect references, Link
+# headers, iter_lines, HTTPError. A leaf: it imports only _fastsock, never the package above it,
+# so the layers run one way (C <- _more <- __init__). Kept apart so a program that never needs
+# it pays neither RAM for it at import nor, on the host, the compile.
 import _fastsock
-from fastsock import _REDIRECTS, HTTPError, LimitError, _escape_ok, _form_value, _is_pairs, _pairs
+from _fastsock import REDIRECTS, LimitError, RequestException
+
+
+class HTTPError(RequestException):
+    """Raised by Response.raise_for_status() for 4xx and 5xx responses."""
+
+    def __init__(self, msg, response=None):
+        super().__init__(msg)
+        self.response = response
 
 
 def _raise_http_error(r):
@@ -12,21 +21,6 @@ def _raise_http_error(r):
     code = r.status_code
     kind = "Client" if code < 500 else "Server"
     raise HTTPError("%d %s Error: %s for url %s" % (code, kind, r.reason, r.url), r)
-
-
-def _unquote(s):
-    # %XX escapes (of URL credentials) -> str.
-    raw = s.encode()
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        if raw[i] == 0x25 and _escape_ok(raw, i):
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.append(raw[i])
-            i += 1
-    return str(out, "utf-8")
 
 
 def _remove_dots(path):
@@ -247,7 +241,7 @@ def _latin1(encoding):
 
 def _is_redirect(r):
     # Response.is_redirect, as requests: a redirect status with a Location to go to.
-    return r.status_code in _REDIRECTS and "location" in r._fields
+    return r.status_code in REDIRECTS and "location" in r._fields
 
 
 def _is_permanent_redirect(r):
@@ -313,6 +307,8 @@ def _mp_param(name, value):
             value = str(value, "utf-8")
         except UnicodeError:
             raise UnicodeError("multipart %s %r is not UTF-8 (requests sends it as UTF-8 text)" % (name, value))
+    else:
+        value = str(value)  # a field name of another type goes as its str, as in a form
     return '; %s="%s"' % (name, value.replace("\n", "%0A").replace("\r", "%0D").replace('"', "%22"))
 
 
@@ -321,16 +317,14 @@ class _Multipart:
     # is read in pieces while it is sent, never loaded whole. Content-Length when every size is
     # known (bytes, seekable files), else chunked; seekable files are rewound for a resend.
 
-    def __init__(self, data, files):
+    def __init__(self, fields, files):
+        # fields: the data= form as (name, value) pairs, each value str or bytes.
         from os import urandom
 
         self.boundary = "".join("%02x" % b for b in urandom(16))
         self.parts = []  # [head bytes, data (bytes) or a file, its start offset or None]
         self.repeatable = True
-        if data is not None and not (isinstance(data, dict) or _is_pairs(data)):
-            raise TypeError("with files=, data must be a dict or pairs of form fields")
-        for k, v in _pairs(data or ()):
-            v = _form_value(v)
+        for k, v in fields:
             self._add(k, None, v.encode() if isinstance(v, str) else bytes(v), None, None)
         for k, v in files.items() if hasattr(files, "items") else files:
             ctype = extra = None
@@ -351,7 +345,7 @@ class _Multipart:
 
     def _add(self, key, filename, fp, ctype, extra):
         head = "--%s\r\nContent-Disposition: form-data%s%s\r\n" % (
-            self.boundary, _mp_param("name", _form_value(key)), _mp_param("filename", filename) if filename else "")
+            self.boundary, _mp_param("name", key), _mp_param("filename", filename) if filename else "")
         if ctype:
             head += "Content-Type: %s\r\n" % ctype
         for hk, hv in (extra or {}).items():
