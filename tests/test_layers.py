@@ -46,11 +46,12 @@ def test_the_package_imports_only_its_leaves_and_c():
 def test_c_reaches_only_the_leaf():
     # The C Response calls cold paths written in Python: only in the leaf, never the package.
     sources = {p.name: p.read_text() for p in (ROOT / "cmodules" / "fastsock").glob("*.c")}
-    imported = {(name, q) for name, text in sources.items()
-                for q in re.findall(r"mp_import_name\(MP_QSTR_(\w+)", text)}
+    imported = {(name, q or s) for name, text in sources.items()
+                for q, s in re.findall(r'mp_import_name\((?:MP_QSTR_(\w+)|qstr_from_str\("([^"]+)"\))', text)}
+    assert len(imported) == sum(t.count("mp_import_name(") for t in sources.values()), "an import this test cannot read"
     fastsock = {(name, q) for name, q in imported if "fastsock" in q}
-    assert fastsock == {("fs_response.c", "fastsock_dot__more")}, imported
-    assert {q for _, q in imported} - {"fastsock_dot__more"} <= BUILTINS, imported
+    assert fastsock == {("fs_response.c", "fastsock._more")}, imported
+    assert {q for _, q in imported} - {"fastsock._more"} <= BUILTINS, imported
 
 
 def test_import_fastsock_loads_no_leaf(mp64, tmp_path):
@@ -64,3 +65,49 @@ def test_import_fastsock_loads_no_leaf(mp64, tmp_path):
         tmp_path,
     )
     assert out.splitlines() == ["['fastsock']", "['fastsock', 'fastsock._more']"]
+
+
+def design_table(title):
+    """docs/design.md's dependency table after the line ending in `title`: {file cell: (owns, deps)}."""
+    text = (ROOT / "docs" / "design.md").read_text()
+    text = text[text.index(title):]
+    rows = {}
+    for line in text.splitlines()[2:]:
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] in ("file", "---"):
+            continue
+        rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+def names(cell):
+    return set(re.findall(r"`([^`]+)`", cell))
+
+
+def test_design_picture_of_the_python_package_is_true():
+    rows = design_table("Python (`cmodules/fastsock/fastsock/`)")
+    assert {c.strip("`") for c in rows} == {p.name for p in PKG.glob("*.py")}
+    for cell, (_, deps) in rows.items():
+        found = imports(PKG / cell.strip("`")) - BUILTINS - {"fastsock"}
+        assert names(deps) == found, (cell, sorted(found))
+
+
+def test_design_picture_of_the_c_files_is_true():
+    src = ROOT / "cmodules" / "fastsock"
+    rows = design_table("C (`cmodules/fastsock/`)")
+    described = set()
+    for cell, (_, deps) in rows.items():
+        files = re.findall(r"`([^`]+)`", cell)
+        if len(files) == 2:  # "`fs_x.c` / `.h`": the .c's includes / the .h's
+            files = [files[0], files[0][:-2] + ".h"]
+        parts = re.split(r"\s*/\s*", deps) if len(files) == 2 else [deps]
+        for name, part in zip(files, parts, strict=True):
+            own = name[:-2] + ".h"
+            found = set(re.findall(r'#include "(fs_\w+\.h)"', (src / name).read_text())) - {own}
+            assert names(part) == found, (name, sorted(found))
+            described.add(name)
+    assert described == {p.name for p in src.iterdir() if p.suffix in (".c", ".h")}

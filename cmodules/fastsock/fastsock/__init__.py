@@ -93,18 +93,11 @@ def tls_limit(*limit):
 
 reset_stats = _fastsock.reset_stats
 
-_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+def _basic(pair):
+    # The Authorization value for (user, password): RFC 7617, credentials UTF-8.
+    from binascii import b2a_base64
 
-
-def _b64(data):
-    # Base64 for Basic auth; binascii is not in every build.
-    out = bytearray()
-    for i in range(0, len(data), 3):
-        chunk = data[i : i + 3]
-        n = int.from_bytes(chunk + b"\0" * (3 - len(chunk)), "big")
-        for k in range(4):
-            out.append(_B64[(n >> (18 - 6 * k)) & 63] if k <= len(chunk) else 61)
-    return str(out, "ascii")
+    return "Basic " + str(b2a_base64(("%s:%s" % pair).encode())[:-1], "ascii")
 
 
 _SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -423,7 +416,7 @@ class Session:
                     else:
                         hdrs[k.lower()] = (k, v)
         if auth is not None:
-            hdrs.setdefault("authorization", ("Authorization", "Basic " + _b64(("%s:%s" % auth).encode())))
+            hdrs.setdefault("authorization", ("Authorization", _basic(auth)))
         # The body's framing is fastsock's, computed from the body (as requests recomputes
         # Content-Length); a caller's Content-Length is only the promised size of a stream.
         size = hdrs.pop("content-length", None)
@@ -509,7 +502,7 @@ class Session:
             if port != (443 if https else 80):
                 hostport += ":%d" % port
             key = "%s:%d" % (host, port)
-            basic = "Basic " + _b64(("%s:%s" % creds).encode()) if creds else None
+            basic = _basic(creds) if creds else None
             # t[5]: r.url, the URL as sent (percent-encoded), its fragment kept.
             t = (key, host, port, target, hostport, _requote(url), https, basic)
             if len(self._urls) >= 16:
