@@ -31,7 +31,7 @@ MODULE = ROOT / "cmodules" / "fastsock"
 # Debian's ESP8266 compiler (lx106 core: call0 ABI, no FPU), for the checks named after it.
 LX106_CC = "xtensa-lx106-elf-gcc"
 ESP32_CC = "xtensa-esp32-elf-gcc"
-TEXT_BUDGET = 18 * 1024  # the HTTP client over lwIP, TLS switched off (FS_TLS=0): issue 7, +1 KB in issues 13 and 24 (docs/firmware.md)
+TEXT_BUDGET = 19 * 1024  # the HTTP client over lwIP, TLS switched off (FS_TLS=0): issue 7, +1 KB in issues 13, 24 and 26 (docs/firmware.md)
 TLS_GLUE_BUDGET = 6 * 1024  # fs_tls.c and the TLS branches on top (mbedTLS itself not counted)
 
 

@@ -14,8 +14,11 @@
 
 // Before 1.27, mp_handle_pending() took a bool: true raised a pending exception (the enum's
 // value that does the same is the one fastsock uses).
+// 1.27 added running callbacks only; before, false also dropped a pending exception, so
+// fastsock calls it only when none is pending (fs_run_callbacks).
 #if MICROPY_VERSION < MICROPY_MAKE_VERSION(1, 27, 0)
 #define MP_HANDLE_PENDING_CALLBACKS_AND_EXCEPTIONS true
+#define MP_HANDLE_PENDING_CALLBACKS_ONLY false
 #endif
 
 // What fastsock needs from the core it is built into: a clear error at build time rather than

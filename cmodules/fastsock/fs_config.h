@@ -131,6 +131,12 @@
 #define FS_TLS_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 #endif
 
+// Longest a wait sleeps before scheduled callbacks (machine.Timer, Pin IRQs,
+// micropython.schedule) run and Ctrl-C is seen: one FreeRTOS tick on the ESP32, as its sockets.
+#ifndef FS_WAIT_SLICE_MS
+#define FS_WAIT_SLICE_MS (10)
+#endif
+
 // Version, and the User-Agent sent unless a request names its own.
 #define FS_VERSION "0.2.0"
 #ifndef FS_USER_AGENT

@@ -22,9 +22,24 @@
 
 fs_stats_t fs_stats;
 
+void fs_run_callbacks(void) {
+#if MICROPY_ENABLE_SCHEDULER
+    // As many as are queued (one Python callback per call), never more than the queue holds:
+    // a callback that schedules itself again waits for the next slice.
+    for (int i = 0; i < MICROPY_SCHEDULER_DEPTH && MP_STATE_VM(sched_state) == MP_SCHED_PENDING &&
+                    MP_STATE_THREAD(mp_pending_exception) == MP_OBJ_NULL;
+         i++) {
+        mp_handle_pending(MP_HANDLE_PENDING_CALLBACKS_ONLY);
+    }
+#endif
+}
+
 int fs_io_interrupted(void) {
-    // Only a pending exception stops a wait; scheduled callbacks run once the call returns,
-    // where no C code holds a pointer into a buffer they could free.
+    // Scheduled callbacks run in every wait, as in MicroPython's own socket waits; what the
+    // waiting call uses is marked busy (a Response reading, a Connection in request/send/
+    // getresponse), so a callback reaching for it gets RuntimeError instead of freeing it. A
+    // pending exception (Ctrl-C) stops the wait.
+    fs_run_callbacks();
     return MP_STATE_THREAD(mp_pending_exception) != MP_OBJ_NULL;
 }
 
@@ -153,10 +168,31 @@ void fs_conn_release(fs_conn_obj_t *c) {
     }
 }
 
+// A scheduled callback run during one of this connection's waits must not use it: the wait
+// holds pointers into its buffers.
+static void not_busy(const fs_conn_obj_t *c) {
+    if (c->busy) {
+        mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("connection in use by another call"));
+    }
+}
+
+static void mark_undo(void *ctx) {
+    fs_mark_t *m = ctx;
+    *m->flag = m->was;
+}
+
+void fs_mark_begin(fs_mark_t *m, bool *flag) {
+    m->flag = flag;
+    m->was = *flag;
+    *flag = true;
+    nlr_push_jump_callback(&m->node, mark_undo);
+}
+
 // Python methods act for the caller only; a connection held by a pool or a response is not
 // theirs to touch.
 static fs_conn_obj_t *caller_conn(mp_obj_t self_in) {
     fs_conn_obj_t *c = MP_OBJ_TO_PTR(self_in);
+    not_busy(c);
     if (c->owner != FS_OWNER_CALLER) {
         mp_raise_msg(&mp_type_RuntimeError,
                      MP_ERROR_TEXT("connection is owned by a response or a pool"));
@@ -202,7 +238,10 @@ static mp_obj_t conn_request(size_t n_args, const mp_obj_t *args) {
     c->read_ms = read_ms;
     c->total = total;
     c->sent_ms = fs_clock_ms();
+    fs_mark_t busy; // the waits below run scheduled callbacks: none may use c meanwhile
+    fs_mark_begin(&busy, &c->busy);
     fs_request_write(c, args[1], args[2], args[3], args[4], args[5], args[6] == mp_const_true);
+    fs_mark_end();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_request_obj, 9, 9, conn_request);
@@ -223,7 +262,10 @@ static mp_obj_t conn_send(mp_obj_t self_in, mp_obj_t data) {
         }
         c->send_left -= bufinfo.len;
     }
+    fs_mark_t busy;
+    fs_mark_begin(&busy, &c->busy);
     fs_request_send(c, bufinfo.buf, bufinfo.len);
+    fs_mark_end();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(conn_send_obj, conn_send);
@@ -246,7 +288,10 @@ static mp_obj_t conn_getresponse(size_t n_args, const mp_obj_t *args) {
     if ((n_args > 1 && !mp_obj_is_bool(args[1])) || (url != mp_const_none && !mp_obj_is_str(url))) {
         mp_raise_TypeError(MP_ERROR_TEXT("getresponse(head_request: bool, url: str or None)"));
     }
+    fs_mark_t busy;
+    fs_mark_begin(&busy, &c->busy);
     mp_obj_t packed = fs_body_read_head(c, n_args > 1 && args[1] == mp_const_true);
+    fs_mark_end();
     return fs_response_new(c, packed, url);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(conn_getresponse_obj, 1, 3, conn_getresponse);
@@ -284,6 +329,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(conn_tls_obj, conn_tls);
 // a response is theirs (a finaliser only runs once neither references it).
 static mp_obj_t conn_close(mp_obj_t self_in) {
     fs_conn_obj_t *c = MP_OBJ_TO_PTR(self_in);
+    not_busy(c);
     if (c->owner == FS_OWNER_CALLER) {
         fs_conn_close(c);
     }

@@ -68,6 +68,7 @@ typedef struct {
     uint8_t rx_started; // a byte of the current response arrived (a retry could repeat it)
     uint8_t counted;    // counted in fs_stats.open
     uint8_t send_known; // the request announced its body's length (send_left is enforced)
+    bool busy;          // in request/send/getresponse: a scheduled callback may not touch it
 } fs_conn_obj_t;
 
 extern const mp_obj_type_t fs_conn_type;
@@ -102,6 +103,22 @@ fs_deadline_t fs_conn_deadline(const fs_conn_obj_t *c, uint32_t wait_ms);
 
 // A code from an I/O call, with a timeout past the total deadline reported as FS_ERR_DEADLINE.
 int fs_conn_code(const fs_conn_obj_t *c, int code);
+
+// Run the scheduled callbacks that are queued (machine.Timer, Pin IRQs, micropython.schedule):
+// in every wait, and between the pieces of a long body (a download that never waits would
+// otherwise hold them off until it ends).
+void fs_run_callbacks(void);
+
+// A busy mark (Connection.busy, Response.busy) set for the span of a call that may wait, and
+// put back however the call ends (an exception runs the undo on its way out): a scheduled
+// callback that runs in the wait and reaches for the marked object gets RuntimeError.
+typedef struct {
+    nlr_jump_callback_node_t node; // first: the undo gets its address
+    bool *flag;
+    bool was;
+} fs_mark_t;
+void fs_mark_begin(fs_mark_t *m, bool *flag);
+#define fs_mark_end() nlr_pop_jump_callback(true)
 
 // Close c, then raise the exception for code (fs_exc_raise).
 MP_NORETURN void fs_conn_raise(fs_conn_obj_t *c, int code, const char *what);

@@ -5,9 +5,10 @@
 //
 // Every wait obeys one absolute deadline on fs_clock_ms() (FS_FOREVER = none): the caller
 // folds the per-wait timeout and the request's total deadline into it, so a layer that waits
-// several times (a TLS record in pieces) still ends on time. Waits are sliced (~100 ms) and
-// stop with -MP_EINTR when fs_io_interrupted() says a Python exception (Ctrl-C) is pending;
-// no layer runs Python code.
+// several times (a TLS record in pieces) still ends on time. Waits are sliced (FS_WAIT_SLICE_MS)
+// and call fs_io_interrupted() between slices: the binding runs scheduled callbacks there, and
+// the wait stops with -MP_EINTR when a Python exception (Ctrl-C) is pending; no layer runs
+// Python code itself.
 #ifndef FS_IO_H
 #define FS_IO_H
 
@@ -49,8 +50,8 @@ static inline uint32_t fs_deadline_slice(fs_deadline_t d, uint32_t slice) {
     return left <= 0 ? 0 : (uint32_t)left < slice ? (uint32_t)left : slice;
 }
 
-// Called between wait slices; 1 when the wait must stop for a pending exception (the
-// binding raises it once the layers have unwound). Implemented by the binding.
+// Called between wait slices: runs scheduled callbacks; 1 when the wait must stop for a pending
+// exception (the binding raises it once the layers have unwound). Implemented by the binding.
 int fs_io_interrupted(void);
 
 // Return codes: >= 0 success, else a negative fs_error.h code (-errno, FS_ERR_*, FS_TLS_ERR_*).

@@ -39,7 +39,7 @@ typedef struct {
     mp_int_t status;
     size_t raw_off;      // eager: how much of the stored body the stream reads have handed out
     uint32_t elapsed_ms; // from the start of the request to its head parsed
-    bool busy;           // save() is running Python code
+    bool busy;           // a call is using it (save(), a read that may wait): re-entry refused
     bool eager;          // the body was read before the call returned (stream=False)
 } fs_response_obj_t;
 
@@ -151,12 +151,31 @@ static void check(fs_response_obj_t *r) {
     }
 }
 
+// The body reads that may wait, with the response marked busy: scheduled callbacks run in the
+// wait (fs_io_interrupted), and one that reaches for this response gets RuntimeError (check)
+// instead of closing the connection under the read.
+static int body_read(fs_response_obj_t *r, uint8_t *buf, size_t len) {
+    bool was = r->busy; // fs_body_read returns codes: no exception passes here
+    r->busy = true;
+    int n = fs_body_read(r->conn, buf, len);
+    r->busy = was;
+    return n;
+}
+
+static int body_peek(fs_response_obj_t *r, const uint8_t **p) {
+    bool was = r->busy;
+    r->busy = true;
+    int n = fs_body_peek(r->conn, p, true);
+    r->busy = was;
+    return n;
+}
+
 // Up to len raw body bytes (as sent) into buf (0 at the end); a failure raises.
 static size_t read_raw(fs_response_obj_t *r, uint8_t *buf, size_t len) {
     if (r->conn == NULL || len == 0) {
         return 0;
     }
-    int n = fs_body_read(r->conn, buf, len);
+    int n = body_read(r, buf, len);
     if (n < 0) {
         raise_failure(r, n);
     }
@@ -173,10 +192,13 @@ static size_t decode_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
         nlr_buf_t nlr;
         int err = 0;
         mp_uint_t n = MP_STREAM_ERROR;
+        bool was = r->busy;
+        r->busy = false; // the decoder reads the raw body through the stream protocol
         if (nlr_push(&nlr) == 0) {
             n = mp_get_stream(r->decoder)->read(r->decoder, buf, len, &err);
             nlr_pop();
         }
+        r->busy = was;
         if (n != MP_STREAM_ERROR) {
             if (n == 0) {
                 // The stream ended: the rest of the raw body (a chunked body's last chunk) is
@@ -196,7 +218,9 @@ static size_t decode_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
             fs_conn_close(c);
         }
     }
-    check(r);
+    if (r->error != MP_OBJ_NULL) {
+        nlr_raise(r->error); // (not check(): the caller's own busy mark is on)
+    }
     return 0;
 }
 #endif
@@ -230,6 +254,7 @@ static void read_all(fs_response_obj_t *r) {
                 break;
             }
             got += n;
+            fs_run_callbacks();
         }
         v.len = got;
     } else {
@@ -246,6 +271,7 @@ static void read_all(fs_response_obj_t *r) {
                 break;
             }
             v.len += n;
+            fs_run_callbacks();
         }
     }
     r->body = v;
@@ -271,7 +297,10 @@ static void fetch(fs_response_obj_t *r) {
             mp_raise_msg(&mp_type_RuntimeError,
                          MP_ERROR_TEXT("the body was already consumed as a stream"));
         }
+        fs_mark_t busy; // callbacks run between the pieces: none may close r meanwhile
+        fs_mark_begin(&busy, &r->busy);
         read_all(r);
+        fs_mark_end();
     }
 }
 
@@ -447,12 +476,11 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
             total = mp_obj_new_int_from_ull(c->body_read + c->body_left);
         }
         for (;;) {
+            fs_run_callbacks(); // between pieces too: a fast download never waits
             const uint8_t *p = dbuf;
             size_t k;
             if (dbuf != NULL) {
-                r->busy = false; // the decoder reads the raw body through the stream protocol
                 k = read_into(r, dbuf, dcap);
-                r->busy = true;
             } else {
                 int n = r->conn == NULL ? 0 : fs_body_peek(r->conn, &p, true);
                 if (n < 0) {
@@ -662,7 +690,7 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     }
     fs_conn_obj_t *c = r->conn;
     const uint8_t *p;
-    int got = fs_body_peek(c, &p, true);
+    int got = body_peek(r, &p);
     if (got < 0) {
         raise_failure(r, got);
     }
@@ -741,7 +769,7 @@ static mp_uint_t response_stream_read(mp_obj_t self_in, void *buf, mp_uint_t siz
     if (r->conn == NULL || size == 0) {
         return 0;
     }
-    int n = fs_body_read(r->conn, buf, size);
+    int n = body_read(r, buf, size);
     if (n < 0) {
         fail(r, n);
         *errcode = n == -MP_EINTR ? MP_EINTR : n > -1000 ? -n : MP_EIO;

@@ -2,8 +2,9 @@
 // lwIP netconn transport (ESP32, and host builds over a real lwIP 2.1.3): received pbufs are
 // queued as lwIP hands them over and read in place through fs_tp_ops.segments; the TCP window is
 // reopened (netconn_tcp_recvd, NETCONN_NOAUTORCVD) only as the caller consumes, so memory per
-// connection is bounded by TCP_WND. Every wait is a lwIP timeout of at most SLICE_MS with the
-// GIL released, then fs_io_interrupted() so Ctrl-C ends the wait, as ports/esp32 does.
+// connection is bounded by TCP_WND. Every wait is a lwIP timeout of at most FS_WAIT_SLICE_MS with
+// the GIL released, then fs_io_interrupted(): scheduled callbacks run, and Ctrl-C ends the wait,
+// as in ports/esp32's own socket waits.
 // Uses only the public netconn, pbuf, dns and tcpip APIs (netconn is thread-safe; raw tcp_*
 // calls from this thread would not be with core locking off).
 #if FS_TRANSPORT_LWIP
@@ -21,8 +22,6 @@
 #include "lwip/tcpip.h"
 
 #include "fs_transport.h"
-
-#define SLICE_MS (100)
 
 // Connections being set up at once (across threads); more wait with EBUSY.
 #ifndef FS_LWIP_MAX_CONNECTING
@@ -158,7 +157,7 @@ static int resolve(const char *host, fs_deadline_t deadline, ip_addr_t *out) {
     }
     // lwIP's DNS callback holds the other reference; an abandoned lookup lets go of ours.
     for (;;) {
-        uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
+        uint32_t ms = fs_deadline_slice(deadline, FS_WAIT_SLICE_MS);
         if (ms == 0 || fs_io_interrupted()) {
             dns_unref(d);
             return ms == 0 ? -MP_ETIMEDOUT : -MP_EINTR;
@@ -186,7 +185,7 @@ static struct {
 } connecting[FS_LWIP_MAX_CONNECTING];
 
 // XXX one semaphore for every connect in progress: with several threads connecting at once a
-// wakeup may go to the wrong one, which then notices within SLICE_MS.
+// wakeup may go to the wrong one, which then notices within FS_WAIT_SLICE_MS.
 static sys_sem_t connect_event;
 
 // tcpip thread: a connect finished (SENDPLUS with len 0) or the connection failed (ERROR).
@@ -290,7 +289,7 @@ static int tp_connect(void *ctx, const char *host, uint16_t port, fs_deadline_t 
                 e = s > 0 ? ERR_OK : ERR_RST;
                 break;
             }
-            uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
+            uint32_t ms = fs_deadline_slice(deadline, FS_WAIT_SLICE_MS);
             if (ms == 0) {
                 e = ERR_TIMEOUT;
                 break;
@@ -329,7 +328,7 @@ static int tp_write(void *ctx, const uint8_t *buf, size_t len, fs_deadline_t dea
         return -MP_ENOTCONN;
     }
     while (len > 0) {
-        uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
+        uint32_t ms = fs_deadline_slice(deadline, FS_WAIT_SLICE_MS);
         if (ms == 0) {
             return -MP_ETIMEDOUT;
         }
@@ -441,7 +440,7 @@ static int tp_fill(void *ctx, fs_deadline_t deadline) {
     // The caller needs more than it holds (e.g. a long head): reopen the window for the held bytes.
     window_ack(tp, tp->unacked);
     for (;;) {
-        uint32_t ms = fs_deadline_slice(deadline, SLICE_MS);
+        uint32_t ms = fs_deadline_slice(deadline, FS_WAIT_SLICE_MS);
         if (ms == 0) {
             return -MP_ETIMEDOUT;
         }

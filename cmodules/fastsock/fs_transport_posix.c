@@ -20,8 +20,6 @@
 
 #include "fs_transport.h"
 
-#define SLICE_MS (100)
-
 fs_tp_stats_t fs_tp_stats;
 
 uint32_t fs_clock_ms(void) {
@@ -33,7 +31,7 @@ uint32_t fs_clock_ms(void) {
 // Wait until fd has `events`; returns 0, -ETIMEDOUT, -EINTR (an exception is pending) or -errno.
 static int wait_fd(int fd, short events, fs_deadline_t d) {
     for (;;) {
-        uint32_t ms = fs_deadline_slice(d, SLICE_MS);
+        uint32_t ms = fs_deadline_slice(d, FS_WAIT_SLICE_MS);
         if (ms == 0) {
             return -ETIMEDOUT;
         }
@@ -112,7 +110,7 @@ static int resolve(const char *host, uint16_t port, fs_deadline_t d, struct addr
     }
     int r;
     while ((r = gai_error(&l->req)) == EAI_INPROGRESS) {
-        uint32_t ms = fs_deadline_slice(d, SLICE_MS);
+        uint32_t ms = fs_deadline_slice(d, FS_WAIT_SLICE_MS);
         if (ms == 0 || fs_io_interrupted()) {
             // A request glibc never started gets no completion call: drop its share too.
             if (gai_cancel(&l->req) == EAI_CANCELED) {

@@ -374,6 +374,10 @@ class Session:
         self._jar = None  # made when a cookie first arrives or `cookies` is first read
         self._pool = _fastsock.Pool(pool_size)  # owns the idle connections (fs_pool.c)
         self._urls = {}
+        # In a request (a list: an item store costs less than storing an attribute of an
+        # object whose class has a property). See request().
+        self._busy = [False]
+        self._guarded = True
 
     @property
     def cookies(self):
@@ -400,46 +404,55 @@ class Session:
         iter_content, readinto, save), holding the connection until then or close()/`with`.
         verify/ca: as for the Session, for this request. Positional arguments in requests'
         Session.request order."""
-        if not isinstance(method, str):
-            raise TypeError("method must be a str, not %s" % type(method).__name__)
-        method = method.upper()
-        tmo = _timeouts(self.timeout if timeout is None else timeout)
-        if auth is None:
-            auth = self.auth
-        hdrs = {}
-        for src in (self.headers, headers):
-            if src:
-                for k, v in src.items():
-                    k, v = _header(k, v)
-                    if v is None:
-                        hdrs.pop(k.lower(), None)  # None removes a header, as in requests
-                    else:
-                        hdrs[k.lower()] = (k, v)
-        if auth is not None:
-            hdrs.setdefault("authorization", ("Authorization", _basic(auth)))
-        # The body's framing is fastsock's, computed from the body (as requests recomputes
-        # Content-Length); a caller's Content-Length is only the promised size of a stream.
-        size = hdrs.pop("content-length", None)
-        hdrs.pop("transfer-encoding", None)
-        body = _encode_body(data, json, files, hdrs, size and size[1])
-        if params:
-            # The query goes before the fragment (kept for r.url, never sent).
-            query = urlencode(params)
-            if query:
-                url, hash_, frag = url.partition("#")
-                url += ("&" if "?" in url else "?") + query + hash_ + frag
-        tls = None
-        if verify is not None or ca is not None:
-            tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
-        if cookies:
-            # The request's own cookies go to its host only, never across a redirect.
-            cookies = (self._target(url)[1], dict(cookies.items()))
-        r = self._send(method, url, hdrs, body, tmo, tls, None, cookies)
-        if allow_redirects and r.status_code in _REDIRECTS:
-            r = self._follow(r, method, url, hdrs, body, tmo, tls)
-        if not stream:
-            r._read_body()  # the bytes object itself is made on first use of .content
-        return r
+        busy = self._busy
+        if busy[0]:
+            # A scheduled callback (Timer, Pin IRQ) running in one of this Session's waits:
+            # the Session's state is mid-request. A callback gets a Session of its own.
+            raise RuntimeError("Session in use by another call (a callback needs its own Session)")
+        busy[0] = self._guarded
+        try:
+            if not isinstance(method, str):
+                raise TypeError("method must be a str, not %s" % type(method).__name__)
+            method = method.upper()
+            tmo = _timeouts(self.timeout if timeout is None else timeout)
+            if auth is None:
+                auth = self.auth
+            hdrs = {}
+            for src in (self.headers, headers):
+                if src:
+                    for k, v in src.items():
+                        k, v = _header(k, v)
+                        if v is None:
+                            hdrs.pop(k.lower(), None)  # None removes a header, as in requests
+                        else:
+                            hdrs[k.lower()] = (k, v)
+            if auth is not None:
+                hdrs.setdefault("authorization", ("Authorization", _basic(auth)))
+            # The body's framing is fastsock's, computed from the body (as requests recomputes
+            # Content-Length); a caller's Content-Length is only the promised size of a stream.
+            size = hdrs.pop("content-length", None)
+            hdrs.pop("transfer-encoding", None)
+            body = _encode_body(data, json, files, hdrs, size and size[1])
+            if params:
+                # The query goes before the fragment (kept for r.url, never sent).
+                query = urlencode(params)
+                if query:
+                    url, hash_, frag = url.partition("#")
+                    url += ("&" if "?" in url else "?") + query + hash_ + frag
+            tls = None
+            if verify is not None or ca is not None:
+                tls = (self.verify if verify is None else verify, self.ca if ca is None else ca)
+            if cookies:
+                # The request's own cookies go to its host only, never across a redirect.
+                cookies = (self._target(url)[1], dict(cookies.items()))
+            r = self._send(method, url, hdrs, body, tmo, tls, None, cookies)
+            if allow_redirects and r.status_code in _REDIRECTS:
+                r = self._follow(r, method, url, hdrs, body, tmo, tls)
+            if not stream:
+                r._read_body()  # the bytes object itself is made on first use of .content
+            return r
+        finally:
+            busy[0] = False
 
     def _follow(self, r, method, url, hdrs, body, tmo, tls=None):
         from fastsock._more import CookieJar, _join_url
@@ -570,14 +583,19 @@ class Session:
     def get(self, url, params=None, **kw):
         if params is not None:
             kw["params"] = params
-        if kw or self.headers or self.auth is not None:
-            return self.request("GET", url, **kw)
+        busy = self._busy
+        if kw or self.headers or self.auth is not None or busy[0]:
+            return self.request("GET", url, **kw)  # (which refuses a busy Session)
         # The common case without options skips the keyword machinery.
         tmo = _timeouts(self.timeout)
-        r = self._send("GET", url, None, None, tmo)
-        if r.status_code in _REDIRECTS:
-            r = self._follow(r, "GET", url, None, None, tmo)
-        return r._read_body()
+        busy[0] = self._guarded
+        try:
+            r = self._send("GET", url, None, None, tmo)
+            if r.status_code in _REDIRECTS:
+                r = self._follow(r, "GET", url, None, None, tmo)
+            return r._read_body()
+        finally:
+            busy[0] = False
 
     def head(self, url, **kw):
         kw.setdefault("allow_redirects", False)
@@ -600,6 +618,7 @@ class Session:
 # 0); one shared instance, so its URL cache saves the parsing on repeated URLs.
 _oneshot = Session(pool_size=0)
 _oneshot._jar = False  # each call's own jar (see _follow): nothing carries over to the next
+_oneshot._guarded = False  # module-level calls share no state: a callback may make its own
 
 
 def __getattr__(name):
