@@ -54,9 +54,10 @@ static void settle(fs_response_obj_t *r) {
 
 // A function of fastsock._more, the package's leaf: cold paths (error messages, parsing rarely
 // used headers, line splitting) are cheaper in frozen bytecode than in flash-resident C, and
-// load on first use. The import returns the package; the leaf is its attribute.
+// load on first use. The import returns the package; the leaf is its attribute. (A dotted
+// name has no MP_QSTR_ constant in a user module: interned at the first call.)
 static mp_obj_t py_helper(qstr name) {
-    mp_obj_t pkg = mp_import_name(MP_QSTR_fastsock_dot__more, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    mp_obj_t pkg = mp_import_name(qstr_from_str("fastsock._more"), mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
     return mp_load_attr(mp_load_attr(pkg, MP_QSTR__more), name);
 }
 
