@@ -15,7 +15,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PNGS = ("throughput.png", "requests.png", "heap.png", "instructions.png")
 sys.path.insert(0, str(ROOT / "scripts" / "benchlib"))
-from bench_report import LABELS  # noqa: E402
+from bench_report import BASELINES, LABELS  # noqa: E402
 
 
 def readme_block():
@@ -62,17 +62,24 @@ def raw_figure(res, target, side):
     m = re.match(r"[\d,]+ small GETs .*\((\d+) (KB|MB) heap\), (.+)$", target)
     if m:
         heap = int(m.group(1)) * (1024 if m.group(2) == "KB" else 1024 * 1024)
-        client = by_label[m.group(3)] if side == "measured" else "urequests"
-        key = ("ka-%d" if client == "fs_session" else "nc-%d") % heap
-        runs = res["many"][key]["clients"][client]["runs"]
-        return spread([(r["bytes"] // 1024) * 1e6 / r["us"] for r in runs])
-    m = re.match(r"Instructions per 1 KB GET ≤ [\d.]+× (urequests|plain socket) \((.+)\), (.+)$", target)
+
+        def rps(client):
+            key = ("ka-%d" if client == "fs_session" else "nc-%d") % heap
+            runs = res["many"][key]["clients"].get(client, {}).get("runs")
+            return spread([(r["bytes"] // 1024) * 1e6 / r["us"] for r in runs]) if runs else None
+
+        if side == "measured":
+            return rps(by_label[m.group(3)])
+        # The strongest requests-style baseline: the highest median req/s.
+        return max(filter(None, (rps(c) for c in BASELINES)), key=lambda s: s[0])
+    m = re.match(r"Instructions per 1 KB GET ≤ [\d.]+× (the best requests-style baseline|plain socket) \((.+)\), "
+                 r"(.+)$", target)
     if m:
         cg = res["callgrind"][m.group(2)]
         if side == "measured":
             return cg[by_label[m.group(3)]]["ir"]
-        if m.group(1) == "urequests":
-            return cg["urequests"]["ir"]
+        if m.group(1) != "plain socket":
+            return min(cg[c]["ir"] for c in BASELINES if "ir" in cg.get(c, {}))
         return min(cg["concat"]["ir"], cg["join"]["ir"])
     return None
 
@@ -107,7 +114,7 @@ def check_targets(report, res):
     # The comparisons with urequests and the plain socket are judged like for like only.
     assert judged_like >= 3 + 2 + 2 * len(res["callgrind"]), judged_like
     for rec in records:
-        if "urequests" in rec["target"] or "plain socket (" in rec["target"]:
+        if "requests-style baseline" in rec["target"] or "plain socket (" in rec["target"]:
             assert ("Session" in rec["target"]) == (not rec["judged"]), rec["target"]
 
 
@@ -130,9 +137,22 @@ def test_bench_quick_runs_and_verdicts_match_figures(tmp_path):
     check_targets(report, res)
     # Every client's body was checked against the served body's sha256.
     verified = res["verified"]
+    # requests 1.1.1 and 0.10.2 are measured where their sources are found (the rig's checkout or
+    # $FASTSOCK_SOURCES); a quick run without them names them in results.json and the report.
+    missing = res.get("baselines_missing", [])
+    assert all("requests %s" % v not in report.split("## Targets")[1].split("## Throughput")[0]
+               for v in ("0.10.2", "1.1.1") if ("requests" + v.replace(".", "")) in missing)
     for name in ("plain socket, list + join", "urequests 0.9.1", "fastsock .content", "fastsock save()",
-                 "fastsock readinto loop", "fastsock Session .content", "CPython http.client", "curl"):
+                 "fastsock readinto loop", "fastsock Session .content", "CPython http.client", "curl",
+                 *[LABELS[c] for c in BASELINES if c not in missing]):
         assert any(k.startswith(name) and n > 0 for k, n in verified.items()), (name, verified)
+    if missing:
+        assert any("baselines not run in this quick run" in n for n in res["notes"]), res["notes"]
+    # Where the instructions go: per part, adding up to the client's per-request figure.
+    for conf in res["callgrind_breakdown"]["configs"].values():
+        for c, r in conf.items():
+            assert abs(sum(r["parts"].values()) - r["total"]) < 1, (c, r)
+    assert "## Where the instructions go" in report
     # The memory table adds the C heap: fastsock's receive buffer is outside the GC heap.
     assert res["alloc"]["32-bit"]["100 KB"]["fs_content"]["c_peak"] > 0
     assert "C heap peak, 32-bit" in report
@@ -151,6 +171,22 @@ def test_bench_quick_runs_and_verdicts_match_figures(tmp_path):
 
     # --out elsewhere never touches the README's results block.
     assert readme_block() == block_before
+
+
+def test_bench_without_requests_sources_fails_and_writes_nothing(tmp_path):
+    # A full run needs micropython-lib's requests: without a sources directory or a rig it stops
+    # before measuring anything, names every place it looked and how to point at one, and
+    # writes nothing (the committed results stay as they are).
+    env = {k: v for k, v in __import__("os").environ.items() if k != "FASTSOCK_SOURCES"}
+    env["FASTSOCK_RIG"] = str(tmp_path / "no-rig")
+    out = tmp_path / "bench"
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench"), "--out", str(out)],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode != 0, p.stdout + p.stderr
+    for what in ("requests 1.1.1", "requests 0.10.2", str(tmp_path / "no-rig"), "--sources DIR",
+                 "$FASTSOCK_SOURCES", "Nothing was measured or written"):
+        assert what in p.stderr, (what, p.stderr)
+    assert not out.exists()
 
 
 def test_bench_lwip_runs_both_board_configurations():

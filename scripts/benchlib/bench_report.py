@@ -19,6 +19,8 @@ LABELS = {
     "concat": "plain socket, `buf += d`",
     "join": "plain socket, list + join",
     "urequests": "urequests 0.9.1",
+    "requests0102": "requests 0.10.2",
+    "requests111": "requests 1.1.1",
     "urequests_fs": "urequests 0.9.1, fastsock imported but unused",
     "fs_content": "fastsock `.content`",
     "fs_session": "fastsock Session `.content`",
@@ -37,12 +39,50 @@ LABELS = {
 }
 COLOURS = {
     "concat": "#8c564b", "join": "#d62728", "urequests": "#ff7f0e", "urequests_fs": "#ffbb78",
+    "requests0102": "#e6550d", "requests111": "#fdae6b",
     "fs_content": "#1f77b4",
     "fs_session": "#17becf", "fs_readinto": "#2ca02c", "fs_save": "#9467bd", "lwip_save": "#bcbd22",
     "lwip_content": "#bcbd22", "lwip_session": "#bcbd22", "netconn_slirp": "#7f7f7f",
     "lwip_tap_save": "#e377c2", "netconn_tap": "#c7c7c7", "cpython": "#393b79", "cpython_ka": "#393b79",
     "curl": "#000000", "curl_ka": "#000000",
 }
+
+
+# The requests-style baselines: urequests 0.9.1 (PyPI, 2018, HTTP/1.0), micropython-lib requests
+# 0.10.2 (frozen into MicroPython v1.28.0's esp32 port, HTTP/1.0) and 1.1.1 (the newest: HTTP/1.1,
+# chunked). Targets are judged against the strongest of those measured.
+BASELINES = ("urequests", "requests0102", "requests111")
+BASELINE_WORDS = "the best of urequests 0.9.1, requests 0.10.2 and requests 1.1.1"
+
+
+def strongest(figures, higher):
+    """(client, figure) of the strongest baseline among {client: figure or (median, min, max)}:
+    the highest median (higher=True) or the lowest; None when none was measured."""
+    have = [(c, f) for c, f in figures.items() if f]
+    if not have:
+        return None, None
+
+    def med(cf):
+        return cf[1][0] if isinstance(cf[1], (tuple, list)) else cf[1]
+
+    return (max if higher else min)(have, key=med)
+
+
+def others(figures, best, fmt):
+    rest = ["%s %s" % (plain(c), fmt(f[0] if isinstance(f, (tuple, list)) else f))
+            for c, f in figures.items() if c != best and f]
+    return ("; the others: " + ", ".join(rest)) if rest else ""
+
+
+BASES = {"fa": "fastsock baseline", "ur": "urequests baseline", "pl": "plain socket baseline",
+         "li": "plain socket baseline", "bu": "plain socket baseline"}
+
+
+def base_of(name):
+    """The minheap baseline script a script's figure is taken above."""
+    if name.startswith("requests "):
+        return " ".join(name.split()[:2]) + " baseline"
+    return BASES[name[:2]]
 
 
 def plain(c):
@@ -222,22 +262,25 @@ def target_records(res):
             "%.2f×" % ratio if ratio is not None else "n/a",
             [{"measured": fs, "reference": ref, "k": 0.5, "op": ">="}])
     for heap in (8 * MB, 128 * KB):
-        ur, _ = v.many("nc-%d" % heap, "urequests")
-        runs = v.many_runs("nc-%d" % heap, "urequests")
+        figs = {c: v.many("nc-%d" % heap, c)[0] for c in BASELINES}
+        best, ur = strongest(figs, higher=True)
+        runs = v.many_runs("nc-%d" % heap, best) if best else []
         n = runs[0]["bytes"] // KB if runs else 0
         for client, key, comp, how in (
-                ("fs_content", "nc", LIKE, "one-shot `get(url).content`, new connection each, as urequests"),
-                ("fs_session", "ka", USERS, "fastsock's best mode (keep-alive Session) against urequests' only "
-                                            "mode (HTTP/1.0, new connection each)")):
+                ("fs_content", "nc", LIKE, "one-shot `get(url).content`, new connection each, as the baselines"),
+                ("fs_session", "ka", USERS, "fastsock's best mode (keep-alive Session) against the baselines' "
+                                            "only mode (Connection: close, new connection each)")):
             fs, _ = v.many("%s-%d" % (key, heap), client)
             ratio = fs[0] / ur[0] if fs and ur else None
-            add("%s small GETs ≥ 3× urequests req/s (%s heap), %s" % (fmt_num(n), size_label(heap), LABELS[client]),
+            add("%s small GETs ≥ 3× the best requests-style baseline's req/s (%s heap), %s" % (
+                fmt_num(n), size_label(heap), LABELS[client]),
                 "%s: %s" % (comp, how), rng(fs, "req/s") if fs else "n/a",
-                "urequests " + rng(ur, "req/s") if ur else "n/a",
+                "strongest: %s %s%s" % (plain(best), rng(ur, "req/s"), others(figs, best, fmt_num)) if ur else "n/a",
                 "%.1f×" % ratio if ratio is not None else "n/a",
-                [{"measured": fs, "reference": ur, "k": 3, "op": ">="}], judged=comp == LIKE)
+                [{"measured": fs, "reference": ur, "k": 3, "op": ">=", "baseline": best}], judged=comp == LIKE)
     for config in v.res["callgrind"] or ("64-bit, 8 MB heap", "32-bit, 128 KB heap"):
-        ur = v.ir(config, "urequests")
+        figs = {c: v.ir(config, c) for c in BASELINES}
+        best, ur = strongest(figs, higher=False)
         plains = [x for x in (v.ir(config, "concat"), v.ir(config, "join")) if x]
         pl = min(plains) if plains else None
         ctl = v.ir(config, "urequests_fs")
@@ -246,13 +289,14 @@ def target_records(res):
             fs = v.ir(config, client)
             r1 = fs / ur if fs and ur else None
             r2 = fs / pl if fs and pl else None
-            ref = "urequests %s Ir" % fmt_num(ur) if ur else "n/a"
+            ref = "strongest: %s %s Ir%s" % (plain(best), fmt_num(ur), others(figs, best, fmt_num)) if ur else "n/a"
             if ur and fs and ctl:
-                ref += " (control, with fastsock imported but unused: %s Ir, ratio %.3f×)" % (fmt_num(ctl), fs / ctl)
-            add("Instructions per 1 KB GET ≤ 0.15× urequests (%s), %s" % (config, LABELS[client]),
+                ref += " (control, urequests with fastsock imported but unused: %s Ir)" % fmt_num(ctl)
+            add("Instructions per 1 KB GET ≤ 0.15× the best requests-style baseline (%s), %s" % (
+                config, LABELS[client]),
                 "%s: %s" % (comp, how), "%s Ir" % fmt_num(fs) if fs else "n/a", ref,
                 "%.4f×" % r1 if r1 is not None else "n/a",
-                [{"measured": fs, "reference": ur, "k": 0.15, "op": "<="}], judged=comp == LIKE)
+                [{"measured": fs, "reference": ur, "k": 0.15, "op": "<=", "baseline": best}], judged=comp == LIKE)
             add("Instructions per 1 KB GET ≤ 0.5× plain socket (%s), %s" % (config, LABELS[client]),
                 "%s: %s" % (comp, how), "%s Ir" % fmt_num(fs) if fs else "n/a",
                 "plain socket %s Ir (the cheaper variant)" % fmt_num(pl) if pl else "n/a",
@@ -349,7 +393,7 @@ def plots(v, out):
         if not any(slot.get("runs") for case in v.res["tput"].values() for slot in case["clients"].values()):
             return False
         fig, axes = plt.subplots(1, 2, figsize=(14, 5.5), sharey=True)
-        clients = ["concat", "join", "urequests", "fs_content", "fs_readinto", "fs_save", "lwip_save",
+        clients = ["concat", "join", *BASELINES, "fs_content", "fs_readinto", "fs_save", "lwip_save",
                    "netconn_slirp", "lwip_tap_save", "netconn_tap", "cpython", "curl"]
         for ax, coding in zip(axes, ("cl", "chunked"), strict=True):
             present = [c for c in clients if any(v.tput(coding, s, c)[0] for s in sizes)
@@ -377,7 +421,7 @@ def plots(v, out):
             ax.set_yscale("log")
             ax.set_ylim(top=ax.get_ylim()[1] * 8)
             ax.set_title("Content-Length bodies" if coding == "cl"
-                         else "chunked bodies (urequests: HTTP/1.0, close-delimited)")
+                         else "chunked bodies (urequests, requests 0.10.2: HTTP/1.0, close-delimited)")
             ax.grid(axis="y", which="both", alpha=0.3)
             ax.legend(fontsize=7, loc="upper left", ncol=3)
         axes[0].set_ylabel("MB/s (10^6 bytes/s), median; bars: min–max of %d rounds" % v.meta["rounds"])
@@ -419,7 +463,7 @@ def plots(v, out):
         if not v.res["alloc"] or not v.res["minheap"]:
             return False
         fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
-        mp = ["concat", "join", "urequests", "fs_content", "fs_session", "fs_readinto", "fs_save"]
+        mp = ["concat", "join", *BASELINES, "fs_content", "fs_session", "fs_readinto", "fs_save"]
         groups = [("1 KB", "64-bit"), ("1 KB", "32-bit"), ("100 KB", "64-bit"), ("100 KB", "32-bit")]
         width = 0.8 / len(mp)
         for i, c in enumerate(mp):
@@ -439,14 +483,13 @@ def plots(v, out):
         axes[0].legend(fontsize=7)
         names = [("fastsock save() big", "fs_save"), ("fastsock readinto big", "fs_readinto"),
                  ("fastsock .content 100 KB", "fs_content"), ("urequests 100 KB", "urequests"),
+                 ("requests 0.10.2 100 KB", "requests0102"), ("requests 1.1.1 100 KB", "requests111"),
                  ("urequests big", "urequests"), ("list + join 100 KB", "join"), ("list + join big", "join"),
                  ("buf += d 100 KB", "concat")]
-        bases = {"fa": "fastsock baseline", "ur": "urequests baseline", "li": "plain socket baseline",
-                 "bu": "plain socket baseline"}
         bars = []
         for name, c in names:
             m = v.minheap("32-bit", name)
-            b = v.minheap("32-bit", bases[name[:2]])
+            b = v.minheap("32-bit", base_of(name))
             if m and m["works"] and b and b["works"]:
                 bars.append((name.replace("big", v.big_label), m["works"] - b["works"], c))
         axes[1].barh(range(len(bars)), [max(1, b[1]) for b in bars], color=[COLOURS[b[2]] for b in bars])
@@ -467,7 +510,7 @@ def plots(v, out):
         configs = list(v.res["callgrind"])
         if not configs:
             return False
-        cl = [c for c in ("concat", "join", "urequests", "urequests_fs", "fs_content", "fs_session")
+        cl = [c for c in ("concat", "join", *BASELINES, "urequests_fs", "fs_content", "fs_session")
               if any(v.ir(conf, c) for conf in configs)]
         fig, ax = plt.subplots(figsize=(11, 5))
         width = 0.8 / len(cl)
@@ -507,6 +550,80 @@ def plots(v, out):
 # ---- report
 
 
+def breakdown(res):
+    """The section 'Where the instructions go' (callgrind self costs by part, 32-bit)."""
+    bd = res.get("callgrind_breakdown")
+    if not bd or not any(bd["configs"].values()):
+        return []
+    L = ["## Where the instructions go (32-bit, per 1 KB GET, new connection each)", ""]
+    area, live = bd["device_gc_area"], bd["device_live_after_imports"]
+    L.append("Each function's own instructions (callgrind's self cost) summed by the part of the interpreter "
+             "its source belongs to, for the N-request run minus the 0-request run, divided by N (the same runs "
+             "as the table above); the parts add up to the client's figure. `gc_alloc` inclusive counts the "
+             "allocator with the collections it triggers; `gc_sweep_all` is the sweep at the interpreter's exit, "
+             "which grows with the garbage left behind, so in a heap that never collects it shows up per request. "
+             "System calls themselves (the kernel's socket work) are not user-space instructions and are not "
+             "counted; their libc wrappers are.")
+    L.append("")
+    L.append("**The device's heap size.** The ESP32_NET image's MicroPython heap is one GC area of {:,} B at "
+             "boot (`micropython.mem_info()` on the ESP32_NET-QEMU image; the port adds an area of at most "
+             "110,592 B from ESP-IDF's heap only when a collection cannot free enough, which a 1 KB GET never "
+             "needs), of which {:,} B are in use after `import fastsock, requests, socket` (their bytecode is "
+             "frozen in flash), leaving {:,} B between collections. On the host each client's code is compiled "
+             "into the heap, so the device-sized heap is, per client, its live heap after its imports (this "
+             "script's 4 KB buffer included) plus those {:,} B: the same free room, so the same number of "
+             "collections per request as on the device. Each collection costs more on the host than on the "
+             "device, though: its mark phase also walks the bytecode compiled into the heap (most for "
+             "fastsock, whose package is the largest), which on the device is frozen in flash and never "
+             "marked, so `gc_collect` here is an upper bound for the device. The 8 MB heap never collects "
+             "during the run; the 128 KB column above is a fixed heap for every client.".format(
+                 area, live, area - live, area - live))
+    L.append("")
+    configs = [k for k, val in bd["configs"].items() if val]
+    clients = [c for c in ("join", *BASELINES, "fs_content", "fs_session")
+               if any(c in bd["configs"][k] for k in configs)]
+    parts = None
+    for k in configs:
+        for c in clients:
+            if c in bd["configs"][k]:
+                parts = list(bd["configs"][k][c]["parts"])
+                named = list(bd["configs"][k][c]["inclusive"])
+                break
+    header = ["part"]
+    for k in configs:
+        for c in clients:
+            if c in bd["configs"][k]:
+                header.append("%s, %s" % (LABELS[c], "8 MB" if "8 MB" in k else "device-sized %s" % fmt_bytes(
+                    bd["configs"][k][c]["heap"])))
+    rows = []
+
+    def cells(fn):
+        out = []
+        for k in configs:
+            for c in clients:
+                r = bd["configs"][k].get(c)
+                if r:
+                    x = fn(r)
+                    out.append("%s (%.0f %%)" % (fmt_num(x), 100 * x / r["total"]) if r["total"] else fmt_num(x))
+        return out
+
+    for p in parts:
+        if any(abs(r["parts"][p]) >= 0.5 for k in configs for r in bd["configs"][k].values()):
+            rows.append([p] + cells(lambda r, p=p: r["parts"][p]))
+    rows.append(["**total per request**"] + [fmt_num(r["total"]) for k in configs for c in clients
+                                             for r in [bd["configs"][k].get(c)] if r])
+    for n in named:
+        rows.append(["`%s`, inclusive" % n] + cells(lambda r, n=n: r["inclusive"][n]))
+    # One table per heap: the columns of both would be too wide.
+    for k in configs:
+        sub = [i for i, h in enumerate(header) if i == 0 or (("8 MB" in h) == ("8 MB" in k))]
+        L.append("%s:" % ("8 MB heap" if "8 MB" in k else "Device-sized heap"))
+        L.append("")
+        L.append(table([header[i] for i in sub], [[r[i] for i in sub] for r in rows]))
+        L.append("")
+    return L
+
+
 def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -531,7 +648,8 @@ def report(v, pngs):
     L.append("- Commit: `%s`" % m["commit"])
     L.append("- MicroPython: %s, built from the %s (`build/host`, 64-bit; `build/host32`, -m32 ILP32 "
              "like the ESP32; `build/host-lwip`)" % (m["micropython"], m["micropython_source"]))
-    L.append("- fastsock %s; %s; %s" % (m["fastsock"], m["urequests"], m["lwip"]))
+    L.append("- fastsock %s; %s; %s; %s" % (m["fastsock"], m["urequests"], m.get("requests", "requests: n/a"),
+                                            m["lwip"]))
     if m.get("fingerprints"):
         L.append("- Builds used (copied at start, so a rebuild during the run cannot mix versions; sha256 "
                  "prefixes): " + ", ".join("`%s` %s" % kv for kv in m["fingerprints"].items()))
@@ -548,8 +666,12 @@ def report(v, pngs):
     L.append("")
     L.append("Targets are judged **like for like** only: the same connection policy and the same work on "
              "both sides (fastsock's one-shot `get(url).content`, a new connection per request, against "
-             "urequests and the plain-socket client, which can do nothing else; `save()` to /dev/null "
-             "against `curl -o /dev/null`). Rows marked **what users get** put fastsock's best mode (a "
+             "the requests-style baselines and the plain-socket client, which can do nothing else; `save()` "
+             "to /dev/null against `curl -o /dev/null`). The requests-style reference is the **strongest** "
+             "of urequests 0.9.1 (PyPI, 2018), micropython-lib requests 0.10.2 (frozen into MicroPython "
+             "v1.28.0's esp32 port) and requests 1.1.1 (micropython-lib's newest: HTTP/1.1, chunked) in "
+             "each configuration: the highest req/s, the fewest instructions; the reference cell names it "
+             "and gives the others. Rows marked **what users get** put fastsock's best mode (a "
              "keep-alive `Session`) against the baseline's only mode; they are shown, not judged. A verdict "
              "is PASS only when the whole min–max range of the measured figure clears the target against "
              "the whole range of the reference; MISS when it is wholly on the wrong side; otherwise "
@@ -574,7 +696,7 @@ def report(v, pngs):
     # Throughput.
     L.append("## Throughput by body size (MB/s, 10^6 bytes/s; new connection per request)")
     L.append("")
-    clients = ["concat", "join", "urequests", "fs_content", "fs_readinto", "fs_save", "lwip_save",
+    clients = ["concat", "join", *BASELINES, "fs_content", "fs_readinto", "fs_save", "lwip_save",
                "netconn_slirp", "lwip_tap_save", "netconn_tap", "cpython", "curl"]
     sizes = [KB, 100 * KB, v.big]
     notes = {}
@@ -602,11 +724,13 @@ def report(v, pngs):
     for why, i in sorted(notes.items(), key=lambda x: x[1]):
         L.append("[%d] %s" % (i, why))
     L.append("")
-    L.append("Not all rows do the same work: the plain-socket client, urequests, `.content` and CPython build "
+    L.append("Not all rows do the same work: the plain-socket client, the requests-style clients, `.content` "
+             "and CPython build "
              "the body in memory; the `readinto` loop discards it through one 4 KB buffer; `save()`, curl and "
              "the netconn loop write it to /dev/null. Compare rows that do the same work.")
     L.append("")
-    L.append("urequests sends HTTP/1.0, so nginx answers its `/chunked/<n>` requests with a close-delimited "
+    L.append("urequests and requests 0.10.2 send HTTP/1.0, so nginx answers their `/chunked/<n>` requests with "
+             "a close-delimited "
              "body instead of chunked coding; the bytes are the same.")
     L.append("")
     ex = res.get("concat_extrapolation")
@@ -631,7 +755,7 @@ def report(v, pngs):
                     n = slot["runs"][0]["bytes"] // KB
         L.append("## Requests per second: %s sequential GETs of a 1 KB body" % fmt_num(n or 0))
         L.append("")
-        order = ["fs_session", "lwip_session", "cpython_ka", "curl_ka", "concat", "join", "urequests", "fs_content",
+        order = ["fs_session", "lwip_session", "cpython_ka", "curl_ka", "concat", "join", *BASELINES, "fs_content",
                  "lwip_content", "cpython", "curl"]
         rows = []
         for c in order:
@@ -649,8 +773,9 @@ def report(v, pngs):
             rows.append([LABELS[c], "keep-alive" if k == "ka" else "new connection each"] + cells)
         L.append(table(["client", "connections", "req/s, 8 MB heap", "req/s, 128 KB heap"], rows))
         L.append("")
-        L.append("The plain-socket client closes after each request and urequests 0.9.1 sends HTTP/1.0 with "
-                 "`Connection: close`: neither can keep a connection alive. External clients have no "
+        L.append("The plain-socket client closes after each request; urequests 0.9.1 and requests 0.10.2 send "
+                 "HTTP/1.0 and requests 1.1.1 sends HTTP/1.1 with `Connection: close`: none can keep a "
+                 "connection alive. External clients have no "
                  "MicroPython heap (—). Times are taken inside each process after one warm-up request.")
         L.append("")
         if "requests.png" in pngs:
@@ -663,7 +788,7 @@ def report(v, pngs):
         L.append("")
         L.append("### Memory a request needs: GC heap allocated + C heap (malloc) in use")
         L.append("")
-        mp = ["concat", "join", "urequests", "fs_content", "fs_session", "fs_readinto", "fs_save"]
+        mp = ["concat", "join", *BASELINES, "fs_content", "fs_session", "fs_readinto", "fs_save"]
         for key, body in (("1 KB", KB), ("100 KB", 100 * KB)):
             rows = []
             for c in mp:
@@ -726,8 +851,7 @@ def report(v, pngs):
         rows = []
         names = list(res["minheap"].get("32-bit", {}))
         for name in names:
-            base_name = {"fa": "fastsock baseline", "ur": "urequests baseline", "pl": "plain socket baseline",
-                         "li": "plain socket baseline", "bu": "plain socket baseline"}[name[:2]]
+            base_name = base_of(name)
             row = [name.replace("big", big)]
             for arch in ("32-bit", "64-bit"):
                 mh = v.minheap(arch, name)
@@ -758,14 +882,16 @@ def report(v, pngs):
         L.append("")
         configs = list(res["callgrind"])
         rows = []
-        for c in ("concat", "join", "urequests", "urequests_fs", "fs_content", "fs_session"):
+        for c in ("concat", "join", *BASELINES, "urequests_fs", "fs_content", "fs_session"):
             if not any(v.ir(conf, c) for conf in configs):
                 continue
             row = [LABELS[c]]
             for conf in configs:
                 ir = v.ir(conf, c)
                 ses = v.ir(conf, "fs_session")
-                if ir is None:
+                if ir is None and c not in res["callgrind"][conf]:
+                    row.append("—")
+                elif ir is None:
                     row.append("error: %s" % (res["callgrind"][conf].get(c) or {}).get("error"))
                 else:
                     row.append("%s (%.2f× Session)" % (fmt_num(ir), ir / ses) if ses else fmt_num(ir))
@@ -786,11 +912,14 @@ def report(v, pngs):
                  "heap it must mark: on the host, the fastsock package is compiled into the heap at import (~10 KB "
                  "more live data than urequests on 32-bit), whereas on the device it is frozen bytecode "
                  "in flash. The control row (urequests with fastsock imported but unused) shows how much "
-                 "of a client's figure that live module alone adds.")
+                 "of a client's figure that live module alone adds. The device-sized column gives each "
+                 "client the free room the device's heap has (see the next section for the sizes), so the "
+                 "control has no cell there.")
         L.append("")
         if "instructions.png" in pngs:
             L.append("![instructions per request](instructions.png)")
             L.append("")
+        L += breakdown(res)
 
     # Bytes copied.
     rows = []
@@ -856,6 +985,17 @@ def report(v, pngs):
     L.append("- The plain-socket client is the seed chapter's (`scripts/benchlib/seed_client.py`): getaddrinfo, "
              "connect, send, `recv(512)` until the server closes, head split by hand — with `buf += d` as "
              "beginners write it, and with a list joined once.")
+    L.append("- The requests-style baselines: urequests 0.9.1 from its PyPI sdist (`scripts/third_party.lock`); "
+             "micropython-lib requests 1.1.1 (commit ee4bb8ff, the newest) and 0.10.2 (commit 8380c7bb, the one "
+             "frozen into MicroPython v1.28.0's esp32 port), each pinned by commit and the file's sha256 in "
+             "`scripts/bench-requests.lock` and taken with `git show` from a local copy of micropython-lib "
+             "(`--sources DIR` or `$FASTSOCK_SOURCES`, else the emulated-ESP32 rig's checkout; "
+             "`scripts/benchlib/mplib_sources.py` says what it finds where). They are copied into the run's "
+             "snapshot as `requests_1_1_1` and `requests_0_10_2`, so both import side by side, and run on the "
+             "host interpreters' `socket` like urequests. A full run without them stops before measuring "
+             "anything and writes nothing; `--quick` runs without them and names them in one line. "
+             "requests 1.1.1's `.content` reads 256 bytes at a time and joins them with `+=` (quadratic, like "
+             "`buf += d`), so it is not run at %s." % big)
     L.append("- The smallest heap is found by bisection over `-X heapsize`; success means the script printed "
              "the full body length. Runs near the limit can differ by a few hundred bytes between runs.")
     L.append("- Raw numbers: `results.json` beside this report.")
@@ -889,6 +1029,7 @@ def readme_block(results):
     ex = results.get("concat_extrapolation")
     # (client, where the body goes, keep-alive client, new-connection client for GETs/s and Ir)
     for c, goes, ka in (("concat", "memory", None), ("join", "memory", None), ("urequests", "memory", None),
+                        ("requests0102", "memory", None), ("requests111", "memory", None),
                         ("fs_content", "memory", "fs_session"), ("cpython", "memory", "cpython_ka"),
                         ("fs_save", "/dev/null", None), ("curl", "/dev/null", "curl_ka")):
         mbps, _, why = v.tput("cl", v.big, c)
@@ -901,7 +1042,7 @@ def readme_block(results):
         nc, _ = v.many("nc-%d" % (8 * MB), c) if c != "fs_save" else (None, None)
         kas, _ = v.many("ka-%d" % (8 * MB), ka) if ka else (None, None)
         reqs = "%s / %s" % (fmt_num(nc[0]) if nc else "—", fmt_num(kas[0]) if kas else "—")
-        ir_nc = v.ir("64-bit, 8 MB heap", c) if c in ("concat", "join", "urequests", "fs_content") else None
+        ir_nc = v.ir("64-bit, 8 MB heap", c) if c in ("concat", "join", *BASELINES, "fs_content") else None
         ir_ka = v.ir("64-bit, 8 MB heap", "fs_session") if c == "fs_content" else None
         irs = "%s / %s" % (fmt_num(ir_nc) if ir_nc else "—", fmt_num(ir_ka) if ir_ka else "—")
         a, cp = v.alloc("32-bit", "100 KB", c), v.alloc_c("32-bit", "100 KB", c)

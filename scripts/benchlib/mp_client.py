@@ -8,6 +8,7 @@
 #              response open and after it: c_peak is the most C heap in use above the baseline
 #       reads  one request; heap allocated by the body loop alone (readinto / save)
 #       cg     COUNT requests, untimed (run under callgrind; a COUNT=0 run is the baseline)
+#       live   no request: the heap in use after the imports (gc.collect(); gc.mem_alloc())
 # Every mode first makes one warm-up request of WARM_URL (first-call costs such as the
 # resolver's are not per request). With VERIFY_PATH (run, alloc, reads), after the measured
 # part one more request of URL by the same client writes the body it hands over to that
@@ -24,11 +25,16 @@ if len(sys.argv) > 6 and sys.argv[6]:
     sys.path.append(sys.argv[6])
 verify_path = sys.argv[7] if len(sys.argv) > 7 else None
 
+# The requests-style baselines: urequests 0.9.1 (PyPI) and micropython-lib's requests, copied by
+# scripts/bench into its snapshot under one module name per version (scripts/bench-requests.lock).
+REQ_MODULES = {"urequests": "urequests", "urequests_fs": "urequests", "requests111": "requests_1_1_1",
+               "requests0102": "requests_0_10_2"}
 fastsock = None
+urequests = None
 if client.startswith("fs_"):
     import fastsock
-elif client.startswith("urequests"):
-    import urequests
+elif client in REQ_MODULES:
+    urequests = __import__(REQ_MODULES[client])
 
     if client == "urequests_fs":
         # Control for the GC's cost: fastsock's module in the heap, unused.
@@ -80,6 +86,7 @@ def get_fs_save(u):
 
 fn = {
     "concat": get_concat, "join": get_join, "urequests": get_urequests, "urequests_fs": get_urequests,
+    "requests111": get_urequests, "requests0102": get_urequests,
     "fs_content": get_fs_content, "fs_session": get_fs_session,
     "fs_readinto": get_fs_readinto, "fs_save": get_fs_save,
 }[client]
@@ -144,7 +151,7 @@ def probe_fs(u, sink, session=None):
 def probe(u, sink):
     if client in ("concat", "join"):
         probe_seed(u, sink)
-    elif client.startswith("urequests"):
+    elif urequests:
         probe_urequests(u, sink)
     else:
         probe_fs(u, sink, SESSION)
@@ -163,7 +170,7 @@ def verify(u):
     if client == "fs_save":
         # scripts/bench hashes the file, not this count.
         out["save_returned"] = fastsock.get(u, stream=True).save(f)
-    elif client in ("fs_content", "fs_session", "fs_readinto", "concat", "join") or client.startswith("urequests"):
+    elif client in ("fs_content", "fs_session", "fs_readinto", "concat", "join") or urequests:
         if client == "fs_content":
             sink(fastsock.get(u).content)
         elif client == "fs_session":
@@ -185,6 +192,11 @@ def verify(u):
     out["verified_bytes"] = n[0]
 
 
+if mode == "live":
+    # The live heap after the imports (and this script's own buffers), before any request.
+    gc.collect()
+    print("live=%d" % gc.mem_alloc())
+    sys.exit(0)
 fn(warm)
 out = {}
 if mode == "run":
