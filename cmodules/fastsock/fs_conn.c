@@ -351,7 +351,7 @@ static mp_uint_t conn_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, 
         return MP_STREAM_ERROR;
     }
     if (c->state == FS_CONN_CLOSED) {
-        return arg & (MP_STREAM_POLL_RD | MP_STREAM_POLL_WR);
+        return MP_STREAM_POLL_NVAL; // as MicroPython's closed sockets: a poller drops it
     }
     mp_uint_t ret = arg & MP_STREAM_POLL_WR;
     if ((arg & MP_STREAM_POLL_RD) && c->io.ops->readable(c->io.ctx)) {

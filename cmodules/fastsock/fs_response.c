@@ -41,6 +41,7 @@ typedef struct {
     uint32_t elapsed_ms; // from the start of the request to its head parsed
     bool busy;           // a call is using it (save(), a read that may wait): re-entry refused
     bool eager;          // the body was read before the call returned (stream=False)
+    bool closed;         // close() was called: the stream polls MP_STREAM_POLL_NVAL
 } fs_response_obj_t;
 
 // Hand the connection back once its body is complete.
@@ -92,6 +93,7 @@ mp_obj_t fs_response_new(fs_conn_obj_t *c, mp_obj_t packed, mp_obj_t url) {
     r->raw_off = 0;
     r->busy = false;
     r->eager = false;
+    r->closed = false;
 #if FS_TLS
     if (c->tls != NULL) {
         r->tls = fs_conn_tls_info(c);
@@ -346,6 +348,7 @@ static mp_obj_t response_close(mp_obj_t self_in) {
         nlr_raise(fs_exc_make(FS_ERR_BUSY, NULL, NULL));
     }
     release(r);
+    r->closed = true;
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(response_close_obj, response_close);
@@ -789,8 +792,12 @@ static mp_uint_t response_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uint
                 return MP_STREAM_ERROR;
             }
             release(r);
+            r->closed = true;
             return 0;
         case MP_STREAM_POLL: {
+            if (r->closed) {
+                return MP_STREAM_POLL_NVAL;
+            }
             mp_uint_t ret = arg & MP_STREAM_POLL_WR;
             if (arg & MP_STREAM_POLL_RD) {
                 const uint8_t *p;
