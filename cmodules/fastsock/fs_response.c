@@ -142,32 +142,30 @@ static MP_NORETURN void raise_failure(fs_response_obj_t *r, int code) {
     nlr_raise(exc);
 }
 
-// Every body access starts here: re-entry from save()'s Python code is refused, a failure
-// is raised again.
-static void check(fs_response_obj_t *r) {
-    if (r->busy) {
-        nlr_raise(fs_exc_make(FS_ERR_BUSY, NULL, NULL));
-    }
+// A failure the body met is raised again by every later read.
+static void raise_kept(fs_response_obj_t *r) {
     if (r->error != MP_OBJ_NULL) {
         nlr_raise(r->error);
     }
 }
 
-// The body reads that may wait, with the response marked busy: scheduled callbacks run in the
-// wait (fs_io_interrupted), and one that reaches for this response gets RuntimeError (check)
-// instead of closing the connection under the read.
-static int body_read(fs_response_obj_t *r, uint8_t *buf, size_t len) {
-    bool was = r->busy; // fs_body_read returns codes: no exception passes here
-    r->busy = true;
-    int n = fs_body_read(r->conn, buf, len);
-    r->busy = was;
-    return n;
+// Every body access starts here: re-entry (save()'s Python code, a scheduled callback during a
+// wait) is refused, a failure is raised again.
+static void check(fs_response_obj_t *r) {
+    if (r->busy) {
+        nlr_raise(fs_exc_make(FS_ERR_BUSY, NULL, NULL));
+    }
+    raise_kept(r);
 }
 
-static int body_peek(fs_response_obj_t *r, const uint8_t **p) {
+// A body read into buf (or, buf NULL, a peek at the next run in *p) that may wait, with the
+// response marked busy: scheduled callbacks run in the wait (fs_io_interrupted), and one that
+// reaches for this response gets RuntimeError (check) instead of closing the connection under
+// the read. fs_body_read/peek return codes: no exception passes here.
+static int body_wait(fs_response_obj_t *r, uint8_t *buf, size_t len, const uint8_t **p) {
     bool was = r->busy;
     r->busy = true;
-    int n = fs_body_peek(r->conn, p, true);
+    int n = buf != NULL ? fs_body_read(r->conn, buf, len) : fs_body_peek(r->conn, p, true);
     r->busy = was;
     return n;
 }
@@ -177,7 +175,7 @@ static size_t read_raw(fs_response_obj_t *r, uint8_t *buf, size_t len) {
     if (r->conn == NULL || len == 0) {
         return 0;
     }
-    int n = body_read(r, buf, len);
+    int n = body_wait(r, buf, len, NULL);
     if (n < 0) {
         raise_failure(r, n);
     }
@@ -220,9 +218,7 @@ static size_t decode_into(fs_response_obj_t *r, uint8_t *buf, size_t len) {
             fs_conn_close(c);
         }
     }
-    if (r->error != MP_OBJ_NULL) {
-        nlr_raise(r->error); // (not check(): the caller's own busy mark is on)
-    }
+    raise_kept(r); // (not check(): the caller's own busy mark is on)
     return 0;
 }
 #endif
@@ -693,7 +689,7 @@ static mp_obj_t iter_next(mp_obj_t self_in) {
     }
     fs_conn_obj_t *c = r->conn;
     const uint8_t *p;
-    int got = body_peek(r, &p);
+    int got = body_wait(r, NULL, 0, &p);
     if (got < 0) {
         raise_failure(r, got);
     }
@@ -772,7 +768,7 @@ static mp_uint_t response_stream_read(mp_obj_t self_in, void *buf, mp_uint_t siz
     if (r->conn == NULL || size == 0) {
         return 0;
     }
-    int n = body_read(r, buf, size);
+    int n = body_wait(r, buf, size, NULL);
     if (n < 0) {
         fail(r, n);
         *errcode = n == -MP_EINTR ? MP_EINTR : n > -1000 ? -n : MP_EIO;

@@ -20,6 +20,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LOCK = ROOT / "scripts" / "bench-requests.lock"
+sys.path.insert(0, str(ROOT / "tests" / "device"))
+from qemu_device import rig_dir  # noqa: E402 (where the rig is: one rule for tests and bench)
 
 
 def read_lock():
@@ -29,10 +31,6 @@ def read_lock():
             module, version, repo, commit, path, sha = line.split()[:6]
             pins[module] = {"version": version, "repo": repo, "commit": commit, "path": path, "sha256": sha}
     return pins
-
-
-def rig_dir():
-    return pathlib.Path(os.environ.get("FASTSOCK_RIG") or pathlib.Path.home() / ".cache" / "fastsock" / "esp32-rig")
 
 
 def places(sources):

@@ -93,6 +93,7 @@ def tls_limit(*limit):
 
 reset_stats = _fastsock.reset_stats
 
+
 def _basic(pair):
     # The Authorization value for (user, password): RFC 7617, credentials UTF-8.
     from binascii import b2a_base64
