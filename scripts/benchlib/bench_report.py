@@ -52,6 +52,11 @@ COLOURS = {
 # 0.10.2 (frozen into MicroPython v1.28.0's esp32 port, HTTP/1.0) and 1.1.1 (the newest: HTTP/1.1,
 # chunked). Targets are judged against the strongest of those measured.
 BASELINES = ("urequests", "requests0102", "requests111")
+BASELINE_TEXT = {
+    "urequests": "urequests 0.9.1 (PyPI, 2018)",
+    "requests0102": "micropython-lib requests 0.10.2 (frozen into MicroPython v1.28.0's esp32 port)",
+    "requests111": "requests 1.1.1 (micropython-lib's newest: HTTP/1.1, chunked)",
+}
 BASELINE_WORDS = "the best of urequests 0.9.1, requests 0.10.2 and requests 1.1.1"
 
 
@@ -665,12 +670,15 @@ def report(v, pngs):
     L.append("")
     L.append("## Targets (issues 4 and 8)")
     L.append("")
+    # Only the baselines this run measured are named (what a quick run lacked is said above).
+    missing = res.get("baselines_missing", [])
+    measured = [BASELINE_TEXT[c] for c in BASELINES if c not in missing]
+    strongest = " and ".join([", ".join(measured[:-1]), measured[-1]] if len(measured) > 1 else measured)
     L.append("Targets are judged **like for like** only: the same connection policy and the same work on "
              "both sides (fastsock's one-shot `get(url).content`, a new connection per request, against "
              "the requests-style baselines and the plain-socket client, which can do nothing else; `save()` "
              "to /dev/null against `curl -o /dev/null`). The requests-style reference is the **strongest** "
-             "of urequests 0.9.1 (PyPI, 2018), micropython-lib requests 0.10.2 (frozen into MicroPython "
-             "v1.28.0's esp32 port) and requests 1.1.1 (micropython-lib's newest: HTTP/1.1, chunked) in "
+             "of " + strongest + " in "
              "each configuration: the highest req/s, the fewest instructions; the reference cell names it "
              "and gives the others. Rows marked **what users get** put fastsock's best mode (a "
              "keep-alive `Session`) against the baseline's only mode; they are shown, not judged. A verdict "
