@@ -69,9 +69,10 @@ import fastsock, lwipstats, time
 def _idle():
     # The baseline is taken with no received frame in flight (Linux's own IPv6/ARP frames on the
     # link arrive at any time; one caught in the baseline once made a clean run look unbalanced).
+    # A frame holds a PBUF_POOL pbuf before its TCPIP_MSG_INPKT message exists: wait for both.
     for _ in range(100):
         u = lwipstats.used()
-        if u.get("TCPIP_MSG_INPKT", 0) == 0:
+        if u.get("TCPIP_MSG_INPKT", 0) == 0 and u.get("PBUF_POOL", 0) == 0:
             break
         time.sleep_ms(20)
     return u
