@@ -20,8 +20,8 @@
 
 // Body bytes close() reads from what already arrived to keep the connection for the next request.
 #define DRAIN_LIMIT (16384)
-// save()'s buffer for a decoded body (Content-Encoding) holds at most this much of a piece.
-#define DECODE_BUF_MAX (16384)
+// save()'s one buffer (a decoded body's pieces, a Python writer's lent pieces) holds at most this.
+#define SAVE_BUF_MAX (16384)
 
 typedef struct {
     mp_obj_base_t base;
@@ -465,27 +465,39 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
         total = mp_obj_new_int_from_uint(b.len);
     } else {
         fs_conn_obj_t *c = r->conn;
-        // A decoded body (Content-Encoding) goes through a buffer made once; its size is not
-        // known in advance.
-        uint8_t *dbuf = NULL;
-        size_t dcap = piece < DECODE_BUF_MAX ? piece : DECODE_BUF_MAX;
-        if (r->decoder != MP_OBJ_NULL) {
-            dbuf = m_new(uint8_t, dcap);
-        } else if (c->body_kind == FS_BODY_LENGTH) {
+        // One buffer for the whole save: decoded pieces (Content-Encoding) land in it, and a
+        // Python writer is lent it, refilled, behind one memoryview (as iter_content(view=True)):
+        // nothing is allocated per piece, which on a small heap would churn the GC.
+        uint8_t *buf = NULL;
+        mp_obj_array_t *lent = NULL;
+        size_t cap = piece; // the most one write() gets
+        if (r->decoder != MP_OBJ_NULL || native == NULL) {
+            cap = piece < SAVE_BUF_MAX ? piece : SAVE_BUF_MAX;
+            if (r->decoder == MP_OBJ_NULL && c->body_kind == FS_BODY_LENGTH && c->body_left < cap) {
+                cap = c->body_left > 0 ? (size_t)c->body_left : 1; // a short body: no more
+            }
+            buf = m_new(uint8_t, cap);
+            fs_stats.heap_allocs++;
+        }
+        if (native == NULL) {
+            lent = m_new_obj(mp_obj_array_t);
+            fs_stats.heap_allocs++;
+        }
+        if (r->decoder == MP_OBJ_NULL && c->body_kind == FS_BODY_LENGTH) {
             total = mp_obj_new_int_from_ull(c->body_read + c->body_left);
         }
         for (;;) {
             fs_run_callbacks(); // between pieces too: a fast download never waits
-            const uint8_t *p = dbuf;
+            const uint8_t *p = buf;
             size_t k;
-            if (dbuf != NULL) {
-                k = read_into(r, dbuf, dcap);
+            if (r->decoder != MP_OBJ_NULL) {
+                k = read_into(r, buf, cap);
             } else {
                 int n = r->conn == NULL ? 0 : fs_body_peek(r->conn, &p, true);
                 if (n < 0) {
                     raise_failure(r, n);
                 }
-                k = (size_t)n < piece ? (size_t)n : piece;
+                k = (size_t)n < cap ? (size_t)n : cap;
             }
             if (k == 0) {
                 settle(r);
@@ -494,16 +506,19 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
             int e;
             if (native != NULL) {
                 e = write_native(f, native, p, k);
-                if (dbuf == NULL) {
+                if (p != buf) {
                     fs_body_consume(r->conn, k);
                 }
             } else {
-                // Python runs in write(): it gets its own copy, and the run is released first.
-                mp_obj_t copy = mp_obj_new_bytes(p, k);
-                if (dbuf == NULL) {
+                if (p != buf) {
+                    // Python runs in write(): the run is copied out and released before it does.
+                    memcpy(buf, p, k);
+                    fs_stats.bytes_copied += k;
                     fs_body_consume(r->conn, k);
                 }
-                e = write_py(f, copy, k);
+                mp_obj_memoryview_init(lent, 'B', 0, k, buf);
+                e = write_py(f, MP_OBJ_FROM_PTR(lent), k);
+                lent->len = 0; // a writer that kept the view sees it empty, not the next piece
             }
             if (e < 0) {
                 nlr_raise(fs_exc_make(e, "write", NULL));
