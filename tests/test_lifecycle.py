@@ -450,6 +450,32 @@ def test_save_into_python_writer_allocates_nothing_per_piece(mp, nginx, tmp_path
     assert grown < 4096 + 2048, "save() allocated %d bytes for a %d-byte body" % (grown, n)
 
 
+def test_save_into_python_writer_caps_its_buffer(mp, nginx, tmp_path):
+    """piece is an upper bound, not an allocation: save(w, piece=2**31 - 1) of a chunked body
+    (length unknown) lends at most a 16 KB buffer. Oracle: gc.mem_alloc() with the GC off, and
+    the bytes the writer got."""
+    out = run(mp, tmp_path, """
+        import gc
+        class Sink:
+            n = 0
+            most = 0
+            def write(self, b):
+                self.n += len(b)
+                self.most = max(self.most, len(b))
+        sink = Sink()
+        r = fastsock.get(%(u)r, stream=True)
+        import fastsock._more as _more
+        gc.collect(); gc.disable(); a0 = gc.mem_alloc()
+        r.save(sink, piece=2**31 - 1)
+        grown = gc.mem_alloc() - a0
+        gc.enable()
+        print(sink.n, sink.most, grown)
+        """, u=nginx.url("/chunked/300000"))
+    n, most, grown = map(int, out[0].split())
+    assert n == 300000 and most <= 16384, out
+    assert grown < 16384 + 2048, "save() allocated %d bytes for a %d-byte body" % (grown, n)
+
+
 # 9. No Python runs inside C I/O: re-entry during save() is refused.
 
 REENTRY = ["r.close()", "r.content", "r.readinto(bytearray(256))"]
