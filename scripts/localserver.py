@@ -218,6 +218,38 @@ class Nginx:
         self.stop()
 
 
+class OpensslServer:
+    """`openssl s_server` with its defaults plus `options` (e.g. -tls1_2), serving the files of
+    root (-WWW: HTTP/1.0, the body ends at close) with cert/key: how appliances and test rigs
+    are often set up. A context manager; the process is stopped on exit."""
+
+    def __init__(self, root, cert, key, options=("-tls1_2",), host="127.0.0.1"):
+        if shutil.which("openssl") is None:
+            raise RuntimeError("the `openssl` CLI is needed for s_server (Debian openssl)")
+        self.port = free_port(host)
+        self.proc = subprocess.Popen(
+            ["openssl", "s_server", "-accept", "%s:%d" % (host, self.port), "-cert", str(cert), "-key", str(key),
+             *options, "-WWW", "-quiet"],
+            cwd=str(root), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):  # up to 5 s for it to listen
+            try:
+                socket.create_connection((host, self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        end_process(self.proc)
+        raise RuntimeError("openssl s_server did not listen on %s:%d" % (host, self.port))
+
+    def url(self, path="/", host="localhost"):
+        return "https://%s:%d%s" % (host, self.port, path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        end_process(self.proc)
+
+
 def _openssl(cwd, *args):
     if shutil.which("openssl") is None:
         raise RuntimeError("the `openssl` CLI is needed for test certificates (Debian openssl)")
@@ -229,8 +261,9 @@ def _openssl(cwd, *args):
 def make_pki(d, dns_names=("localhost",)):
     """A throwaway PKI in folder d made with the openssl CLI (P-256 keys), as PEM files named
     <name>.pem / <name>.key: `ca` and `other-ca` (two CAs, 30 days), and server certificates
-    `good` (CN localhost, SANs dns_names, by ca), `untrusted` (by other-ca), `wronghost`
-    (other.test, by ca), `expired` (2020-2021, by ca); ca.der is the CA in DER. Returns d."""
+    `good` (CN localhost, SANs dns_names, by ca), `rsa` (the same names with an RSA-2048 key,
+    as most of the world's servers have), `untrusted` (by other-ca), `wronghost` (other.test,
+    by ca), `expired` (2020-2021, by ca); ca.der is the CA in DER. Returns d."""
     d = pathlib.Path(d)
     d.mkdir(parents=True, exist_ok=True)
     for name in ("ca", "other-ca"):
@@ -244,8 +277,11 @@ def make_pki(d, dns_names=("localhost",)):
     (d / "index.txt").write_text("")
     (d / "serial").write_text("1000\n")
 
-    def leaf(name, cn, names, ca="ca", dates=("20240101000000Z", "20991231000000Z")):
-        _openssl(d, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name + ".key")
+    def leaf(name, cn, names, ca="ca", dates=("20240101000000Z", "20991231000000Z"), rsa=False):
+        if rsa:
+            _openssl(d, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", name + ".key")
+        else:
+            _openssl(d, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name + ".key")
         _openssl(d, "req", "-new", "-key", name + ".key", "-subj", "/CN=" + cn, "-out", name + ".csr")
         (d / (name + ".ext")).write_text(
             "subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
@@ -255,6 +291,7 @@ def make_pki(d, dns_names=("localhost",)):
                  "-extfile", name + ".ext", "-notext")
 
     leaf("good", "localhost", list(dns_names))
+    leaf("rsa", "localhost", list(dns_names), rsa=True)
     leaf("untrusted", "localhost", ["localhost"], ca="other-ca")
     leaf("wronghost", "other.test", ["other.test"])
     leaf("expired", "localhost", ["localhost"], dates=("20200101000000Z", "20210101000000Z"))
