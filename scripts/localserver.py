@@ -263,7 +263,8 @@ def make_pki(d, dns_names=("localhost",)):
     <name>.pem / <name>.key: `ca` and `other-ca` (two CAs, 30 days), and server certificates
     `good` (CN localhost, SANs dns_names, by ca), `rsa` (the same names with an RSA-2048 key,
     as most of the world's servers have), `untrusted` (by other-ca), `wronghost` (other.test,
-    by ca), `expired` (2020-2021, by ca); ca.der is the CA in DER. Returns d."""
+    by ca), `expired` (2020-2021, by ca), `cnonly` (CN localhost, no subjectAltName), `ipsan`
+    (IP 127.0.0.1), `dnsip` (a DNS entry "127.0.0.1"); ca.der is the CA in DER. Returns d."""
     d = pathlib.Path(d)
     d.mkdir(parents=True, exist_ok=True)
     for name in ("ca", "other-ca"):
@@ -283,15 +284,20 @@ def make_pki(d, dns_names=("localhost",)):
         else:
             _openssl(d, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name + ".key")
         _openssl(d, "req", "-new", "-key", name + ".key", "-subj", "/CN=" + cn, "-out", name + ".csr")
+        san = ",".join(n if n.startswith(("IP:", "DNS:")) else "DNS:" + n for n in names)
         (d / (name + ".ext")).write_text(
-            "subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
-            "extendedKeyUsage=serverAuth\n" % ",".join(n if n.startswith("IP:") else "DNS:" + n for n in names))
+            ("subjectAltName=%s\n" % san if san else "") +
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
         _openssl(d, "ca", "-batch", "-config", "ca.cnf", "-cert", ca + ".pem", "-keyfile", ca + ".key",
                  "-in", name + ".csr", "-out", name + ".pem", "-startdate", dates[0], "-enddate", dates[1],
                  "-extfile", name + ".ext", "-notext")
 
     leaf("good", "localhost", list(dns_names))
     leaf("rsa", "localhost", list(dns_names), rsa=True)
+    # Host name edge cases: CN only (no subjectAltName), an IP entry, a DNS entry spelling an IP.
+    leaf("cnonly", "localhost", [])
+    leaf("ipsan", "127.0.0.1", ["IP:127.0.0.1"])
+    leaf("dnsip", "127.0.0.1", ["DNS:127.0.0.1"])
     leaf("untrusted", "localhost", ["localhost"], ca="other-ca")
     leaf("wronghost", "other.test", ["other.test"])
     leaf("expired", "localhost", ["localhost"], dates=("20200101000000Z", "20210101000000Z"))

@@ -23,7 +23,7 @@ FILES = {"1k.bin": 1024, "1m.bin": 1 << 20, "10m.bin": 10 << 20}
 
 # Indices of the https servers in the nginx fixture.
 (GOOD, UNTRUSTED, WRONG_HOST, EXPIRED, TLS13_ONLY, TLS12_ONLY, ID_CACHE, ID_CACHE13, TLS11_ONLY,
- RSA12, RSA13) = range(11)
+ RSA12, RSA13, CN_ONLY, IP_SAN, DNS_IP) = range(14)
 
 
 def sha_file(path):
@@ -71,6 +71,9 @@ def tls_nginx(twww, pki):
         # An RSA key, as most servers have: TLS 1.2 only (IoT brokers, appliances), and TLS 1.3.
         TLSServer(p("rsa.pem"), p("rsa.key"), protocols="TLSv1.2"),
         TLSServer(p("rsa.pem"), p("rsa.key"), protocols="TLSv1.3"),
+        TLSServer(p("cnonly.pem"), p("cnonly.key")),
+        TLSServer(p("ipsan.pem"), p("ipsan.key")),
+        TLSServer(p("dnsip.pem"), p("dnsip.key")),
     ]
     with Nginx(twww, tls=servers, access_log=True) as srv:
         yield srv
@@ -105,6 +108,12 @@ FAILURES = [
     (UNTRUSTED, "localhost", "certificate verify failed for 'localhost': unknown CA"),
     (WRONG_HOST, "localhost", "certificate verify failed for 'localhost': host name mismatch"),
     (EXPIRED, "localhost", "certificate verify failed for 'localhost': certificate expired"),
+    # RFC 6125, as CPython's ssl: the host must be in subjectAltName (mbedTLS alone accepts a
+    # CN-only certificate), and an IP address must be an IP entry (mbedTLS alone accepts a DNS
+    # entry spelling it).
+    (CN_ONLY, "localhost", "certificate verify failed for 'localhost': no subjectAltName"),
+    (DNS_IP, "127.0.0.1", "certificate verify failed for '127.0.0.1': host name mismatch"),
+    (GOOD, "127.0.0.1", "certificate verify failed for '127.0.0.1': host name mismatch"),
     (TLS11_ONLY, "localhost", "TLS handshake failed: the server sent alert protocol_version"),
     (None, "localhost", "TLS handshake failed: the server answered in plain text (HTTP), not TLS"),
 ]
@@ -138,6 +147,20 @@ def test_failures_are_distinct_tls_errors(mp, tls_nginx, pki, tmp_path):
         assert line.startswith("True 5 " + expect), (line, expect)
     # Nothing was sent on an unverified connection, and nothing is left open.
     assert lines[-1] == "REQUESTS 0 OPEN 0"
+
+
+def test_ip_address_matches_an_ip_entry(mp, tls_nginx, pki, tmp_path):
+    # The other side of the host name rule: https://127.0.0.1 with a certificate whose
+    # subjectAltName has IP 127.0.0.1 verifies (as with CPython's ssl).
+    out = mp.run(
+        """
+        import fastsock
+        r = fastsock.get(%r, ca=%r)
+        print(r.status_code, len(r.content))
+        """ % (url(tls_nginx, IP_SAN, host="127.0.0.1"), pki.path("ca.pem")),
+        tmp_path,
+    )
+    assert out.splitlines() == ["200 1024"], out
 
 
 def test_default_ca_store_and_verify_false(mp64, tls_nginx, pki, tmp_path):

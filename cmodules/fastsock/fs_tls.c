@@ -26,6 +26,7 @@
 #include "mbedtls/entropy.h"
 #include "mbedtls/error.h"
 #include "mbedtls/net_sockets.h"
+#include "mbedtls/oid.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/version.h"
@@ -99,6 +100,7 @@ struct fs_tls {
     uint8_t first;   // first byte the server sent, 0 until then
     uint8_t alert;   // fatal alert from the server, if any
     uint8_t tickets; // TLS 1.3 tickets that ended a fill early (TICKETS_FRESH_WAIT)
+    uint8_t no_san;  // the server's certificate has no subjectAltName (refused: host_check)
     char host[FS_TLS_HOST_MAX];
     uint8_t buf[FS_TLS_RX_BYTES];
 };
@@ -511,10 +513,37 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len) {
     return (int)len;
 }
 
+// The host name as RFC 6125 and CPython's ssl check it, stricter than mbedTLS: only
+// subjectAltName counts (a CN-only certificate names no host), and an IP address must be an IP
+// entry, not a DNS entry spelling it.
+static void host_check(fs_tls_t *t, const mbedtls_x509_crt *crt, uint32_t *flags) {
+    if (!(crt->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
+        t->no_san = 1;
+        *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+        return;
+    }
+    uint8_t ip[16];
+    size_t n = mbedtls_x509_crt_parse_cn_inet_pton(t->host, ip);
+    if (n == 0) {
+        return; // a DNS name: mbedTLS's subjectAltName check stands
+    }
+    *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s != NULL; s = s->next) {
+        if ((s->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK) == MBEDTLS_X509_SAN_IP_ADDRESS &&
+            s->buf.len == n && memcmp(s->buf.p, ip, n) == 0) {
+            *flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
+            return;
+        }
+    }
+}
+
 // Called for each certificate of the server's chain: only in full handshakes.
 static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
     fs_tls_t *t = ctx;
     t->certs_seen++;
+    if (depth == 0) {
+        host_check(t, crt, flags);
+    }
     if (t->conf->chain_vrfy != NULL) {
         int r = t->conf->chain_vrfy(t->conf->chain_p, crt, depth, flags);
         // The bundle answers "no trusted root" with an error, which mbedTLS turns into
@@ -695,7 +724,11 @@ static void verify_reason(const fs_tls_t *t, char *buf, size_t len) {
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
         if (t->vflags & reasons[i].flag) {
-            int k = snprintf(buf + n, len - n, "%s%s", n ? "; " : "", reasons[i].text);
+            const char *text =
+                reasons[i].flag == MBEDTLS_X509_BADCERT_CN_MISMATCH && t->no_san
+                    ? "no subjectAltName (a certificate naming its host only in CN is not accepted)"
+                    : reasons[i].text;
+            int k = snprintf(buf + n, len - n, "%s%s", n ? "; " : "", text);
             if (k < 0 || (size_t)k >= len - n) {
                 return;
             }
