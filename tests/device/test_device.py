@@ -14,7 +14,7 @@ import time
 import pytest
 
 from qemu_device import DeviceError, default_firmware
-from rawserver import RawServer, canned, keep_alive, stall
+from rawserver import RawServer, canned, keep_alive, stall, trickle_body
 from wire import WireRecorder, comparable, normalize
 
 
@@ -466,6 +466,37 @@ def test_timer_ticks_during_a_blocking_save(run, server):
     assert fs_size == 1 << 20 and sock_size > 1 << 20  # (the socket loop also gets the head)
     assert sock_ticks > 0, out
     assert fs_ticks / fs_ms >= 0.5 * sock_ticks / sock_ms, out
+
+
+def test_a_thread_cannot_close_what_another_thread_reads(run):
+    # Thread A waits in .content of a trickled 16 KB body; the main thread's r.close() must not
+    # free the connection under A (the GIL is let go in A's waits): RuntimeError, and A's body
+    # arrives whole. Oracle: the body's sha256, the device's open count.
+    body = bytes(range(256)) * 64
+    with RawServer(trickle_body(body, 1024, 0.05)) as srv:
+        out = run("""
+            import _thread, time, fastsock, hashlib, binascii
+            r = fastsock.get('http://10.0.2.2:%d/', stream=True, timeout=30)
+            got = []
+            def reader():
+                try:
+                    got.append(binascii.hexlify(hashlib.sha256(r.content).digest()).decode())
+                except Exception as e:
+                    got.append(repr(e))
+            _thread.start_new_thread(reader, ())
+            time.sleep_ms(200)
+            try:
+                r.close()
+                print('closed')
+            except RuntimeError as e:
+                print('RuntimeError')
+            t0 = time.ticks_ms()
+            while not got and time.ticks_diff(time.ticks_ms(), t0) < 20000:
+                time.sleep_ms(50)
+            r.close()
+            print(got, fastsock.stats()['open'])
+        """ % srv.port, timeout=60)
+    assert out.splitlines() == ["RuntimeError", "[%r] 0" % hashlib.sha256(body).hexdigest()], out
 
 
 def test_import_heap_of_the_python_face(run):
