@@ -531,6 +531,14 @@ static uint64_t save_body(fs_response_obj_t *r, mp_obj_t f, mp_obj_t progress, s
                 reported = true;
             }
         }
+        // Back to the heap now, not at the next collection (a small heap needs it at once;
+        // a pointer left on the C stack would otherwise keep it past this call).
+        if (lent != NULL) {
+            lent->items = NULL;
+        }
+        if (buf != NULL) {
+            m_del(uint8_t, buf, cap);
+        }
     }
     if (progress != mp_const_none && !reported) {
         mp_call_function_2(progress, mp_obj_new_int_from_ull(written), total);
