@@ -168,19 +168,12 @@ class Nginx:
             [find_nginx(), "-p", prefix, "-c", str(conf), "-g", "daemon off;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace")
-                raise RuntimeError("nginx failed to start: " + err)
-            try:
-                for port in [self.port] + [t.port for t in self.tls]:
-                    socket.create_connection((self.host, port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("nginx did not start listening on port %d within 10 s" % self.port)
+        try:
+            wait_listening(self.proc, self.host, [self.port] + [t.port for t in self.tls], "nginx")
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def requests(self, since=0, count=None, timeout=5):
         """What the server saw (needs access_log=True): one dict per request, in the order
@@ -218,6 +211,23 @@ class Nginx:
         self.stop()
 
 
+def wait_listening(proc, host, ports, what, timeout=10):
+    """Return once every port accepts a connection; RuntimeError if proc exits first (with its
+    stderr, when piped) or after timeout s. The caller stops proc."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError("%s failed to start: %s" % (what, err))
+        try:
+            for port in ports:
+                socket.create_connection((host, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("%s did not start listening on %s port %s within %d s" % (what, host, ports, timeout))
+
+
 class OpensslServer:
     """`openssl s_server` with its defaults plus `options` (e.g. -tls1_2), serving the files of
     root (-WWW: HTTP/1.0, the body ends at close) with cert/key: how appliances and test rigs
@@ -231,14 +241,11 @@ class OpensslServer:
             ["openssl", "s_server", "-accept", "%s:%d" % (host, self.port), "-cert", str(cert), "-key", str(key),
              *options, "-WWW", "-quiet"],
             cwd=str(root), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):  # up to 5 s for it to listen
-            try:
-                socket.create_connection((host, self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        end_process(self.proc)
-        raise RuntimeError("openssl s_server did not listen on %s:%d" % (host, self.port))
+        try:
+            wait_listening(self.proc, host, [self.port], "openssl s_server")
+        except RuntimeError:
+            end_process(self.proc)
+            raise
 
     def url(self, path="/", host="localhost"):
         return "https://%s:%d%s" % (host, self.port, path)
